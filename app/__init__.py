@@ -1,0 +1,1 @@
+"""Nudge: in-app upgrade prompts driven by per-account usage."""

@@ -1,0 +1,1 @@
+"""HTTP: thin routes, request/response schemas, auth and error mapping."""

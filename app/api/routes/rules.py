@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+
+from app.api.auth import SecretCaller
+from app.api.deps import NowDep, RuntimeDep
+from app.api.schemas import ErrorOut, ReloadOut, RulesOut
+from app.engine.describe import describe_rules
+
+router = APIRouter(prefix="/v1/rules", tags=["rules"])
+
+
+@router.get("", response_model=RulesOut, summary="The live rule set and the last reload error")
+async def get_rules(_caller: SecretCaller, runtime: RuntimeDep) -> dict[str, Any]:
+    registry = runtime.registry
+    live = registry.live
+    described = describe_rules(live.rules)
+    error = registry.last_error
+    return {
+        **described,
+        "loaded_at": live.loaded_at,
+        "last_error": (
+            {
+                "at": error.at,
+                "message": error.message,
+                "details": [p.as_detail() for p in error.problems],
+            }
+            if error
+            else None
+        ),
+    }
+
+
+@router.post(
+    "/reload",
+    response_model=ReloadOut,
+    summary="Reload the rule files; on errors the last good set stays live",
+    responses={422: {"model": ErrorOut, "description": "Every error, with file and line"}},
+)
+async def reload_rules(_caller: SecretCaller, runtime: RuntimeDep, now: NowDep) -> ReloadOut:
+    live = await runtime.registry.reload(now=now)
+    return ReloadOut(version=live.rules.version, loaded_at=live.loaded_at)

@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from app.api.auth import SecretCaller
+from app.api.deps import LiveRulesDep, NowDep, RuntimeDep
+from app.api.schemas import ErrorOut, UsageBatchIn, UsageBatchOut
+from app.services.usage import UsageEvent, record_usage
+
+router = APIRouter(prefix="/v1/usage", tags=["usage"])
+
+
+@router.post(
+    "",
+    status_code=202,
+    response_model=UsageBatchOut,
+    summary="Report usage events (idempotent by event id)",
+    responses={
+        413: {"model": ErrorOut, "description": "Body over 1 MiB"},
+        422: {"model": ErrorOut, "description": "An invalid event; nothing was applied"},
+        503: {"model": ErrorOut, "description": "Redis unavailable; retry the same batch"},
+    },
+)
+async def post_usage(
+    body: UsageBatchIn, _caller: SecretCaller, runtime: RuntimeDep, live: LiveRulesDep, now: NowDep
+) -> UsageBatchOut:
+    events = [
+        UsageEvent(e.id, e.account_id, e.metric, float(e.value), e.op, e.timestamp)
+        for e in body.events
+    ]
+    result = await record_usage(events, rules=live.rules, store=runtime.counters, now=now)
+    runtime.metrics.usage_events.labels(result="accepted").inc(result.accepted)
+    runtime.metrics.usage_events.labels(result="duplicate").inc(result.duplicates)
+    return UsageBatchOut(accepted=result.accepted, duplicates=result.duplicates)

@@ -1,0 +1,163 @@
+"""Request and response bodies of the v1 API, as the OpenAPI document shows them."""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+
+from app.identifiers import ID_REGEX
+
+MAX_EVENTS = 1000
+
+AccountId = Annotated[str, Field(pattern=ID_REGEX, examples=["acme"])]
+UserId = Annotated[str, Field(pattern=ID_REGEX, examples=["u_42"])]
+
+
+def _json_number(value: object) -> object:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"must be a JSON number, not {type(value).__name__} {value!r}")
+    if not math.isfinite(value):
+        raise ValueError("must be a finite number")
+    return value
+
+
+def _rfc3339(value: object) -> object:
+    if not isinstance(value, str):
+        raise ValueError("must be an RFC 3339 string such as 2026-11-25T10:00:00Z")
+    return value
+
+
+def _event_id(value: object) -> object:
+    if not isinstance(value, str) or not value or len(value) > 256:
+        raise ValueError("must be a string of 1-256 characters that names this event uniquely")
+    if any(ord(char) < 33 or ord(char) == 127 for char in value):
+        raise ValueError("must not contain spaces or control characters")
+    return value
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class UsageEventIn(_Body):
+    id: Annotated[str, BeforeValidator(_event_id)] = Field(
+        description="Unique per account; a repeated id is counted once.", examples=["evt_01"]
+    )
+    account_id: AccountId
+    metric: str = Field(examples=["seats"])
+    value: Annotated[float, BeforeValidator(_json_number)] = 1
+    op: Literal["incr", "set"] = "incr"
+    timestamp: Annotated[datetime | None, BeforeValidator(_rfc3339)] = Field(
+        default=None, description="RFC 3339 with a time zone; default: now."
+    )
+
+
+class UsageBatchIn(_Body):
+    events: list[UsageEventIn] = Field(max_length=MAX_EVENTS)
+
+
+class UsageBatchOut(BaseModel):
+    accepted: int
+    duplicates: int
+
+
+class AccountIn(_Body):
+    plan: str | None = Field(default=None, examples=["team"])
+    attributes: dict[str, Any] | None = Field(
+        default=None, description="Replace the stored attributes.", examples=[{"industry": "retail"}]
+    )
+
+
+class UsageOut(BaseModel):
+    value: int | float
+    limit: int | float | None = Field(description="null where the plan has no limit")
+    window: Literal["hour", "day", "week", "month"] | None = Field(
+        default=None, description="Counters only: the calendar window (UTC)"
+    )
+    resets_at: datetime | None = Field(default=None, description="Counters only: when it resets")
+
+
+class AccountOut(BaseModel):
+    account_id: str
+    plan: str
+    attributes: dict[str, Any]
+    usage: dict[str, UsageOut]
+    created_at: datetime | None
+    updated_at: datetime | None
+
+
+class CtaOut(BaseModel):
+    label: str
+    url: str
+
+
+class PromptOut(BaseModel):
+    id: str = Field(description="Opaque and signed; report events with it for 7 days.")
+    trigger: str
+    metric: str
+    usage: int | float
+    limit: int | float | None
+    plan: str
+    upgrade_plan: str | None
+    style: Literal["banner", "modal", "inline", "toast"]
+    title: str
+    body: str | None
+    cta: CtaOut | None
+
+
+class PromptsOut(BaseModel):
+    prompts: list[PromptOut]
+    degraded: bool = Field(
+        default=False,
+        description="True when Redis was slow or down: no prompts, and the host page goes on.",
+    )
+
+
+class PromptEventIn(_Body):
+    type: Literal["shown", "clicked", "dismissed", "converted"]
+
+
+class AcceptedOut(BaseModel):
+    status: Literal["accepted"] = "accepted"
+
+
+class RuleErrorOut(BaseModel):
+    at: datetime
+    message: str
+    details: list[dict[str, Any]]
+
+
+class RulesOut(BaseModel):
+    version: str
+    loaded_at: datetime
+    metrics: dict[str, Any]
+    plans: dict[str, Any]
+    triggers: list[dict[str, Any]]
+    last_error: RuleErrorOut | None
+
+
+class ReloadOut(BaseModel):
+    version: str
+    loaded_at: datetime
+
+
+class ErrorDetail(BaseModel):
+    message: str
+    field: str | None = None
+    index: int | None = None
+    file: str | None = None
+    line: int | None = None
+    column: int | None = None
+
+
+class ErrorBody(BaseModel):
+    code: str
+    message: str
+    details: list[ErrorDetail]
+
+
+class ErrorOut(BaseModel):
+    error: ErrorBody

@@ -1,0 +1,168 @@
+"""`nudge ...`: serve the API, check rule files, migrate the database, mint client tokens.
+
+Exit codes: 0 ok, 1 invalid rules (or another failed check), 2 bad usage or settings.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+
+from pydantic import ValidationError
+
+from app.engine.durations import parse_duration
+from app.engine.loader import load_rules_dir
+from app.settings import Settings, load_settings
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not hasattr(args, "run"):
+        parser.print_help()
+        return 2
+    return int(args.run(args))
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="nudge", description=__doc__)
+    commands = parser.add_subparsers(metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="run the HTTP service")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000)")
+    serve.set_defaults(run=_serve)
+
+    rules = commands.add_parser("rules", help="work with rule files").add_subparsers(metavar="ACTION")
+    check = rules.add_parser("check", help="validate a rules directory; exit 1 on any error")
+    check.add_argument("dir", nargs="?", help="rules directory (default: NUDGE_RULES_DIR or rules)")
+    check.set_defaults(run=_rules_check)
+
+    db = commands.add_parser("db", help="database migrations").add_subparsers(metavar="ACTION")
+    upgrade = db.add_parser("upgrade", help="migrate DATABASE_URL up (default: to the latest)")
+    upgrade.add_argument("revision", nargs="?", default="head")
+    upgrade.set_defaults(run=_db_upgrade)
+    downgrade = db.add_parser("downgrade", help="migrate DATABASE_URL down to a revision")
+    downgrade.add_argument("revision", help='target revision, e.g. "0001" or "base"')
+    downgrade.set_defaults(run=_db_downgrade)
+    current = db.add_parser("current", help="print the database's migration revision")
+    current.set_defaults(run=_db_current)
+
+    tokens = commands.add_parser("tokens", help="client tokens").add_subparsers(metavar="ACTION")
+    mint = tokens.add_parser("mint", help="mint a client token with NUDGE_SIGNING_SECRET")
+    mint.add_argument("account_id")
+    mint.add_argument("--user", dest="user_id", help="the user id (the token's sub)")
+    mint.add_argument("--ttl", default="1h", help="lifetime such as 30m, 12h (default 1h)")
+    mint.set_defaults(run=_tokens_mint)
+    return parser
+
+
+def _settings() -> Settings:
+    try:
+        return load_settings()
+    except ValidationError as exc:
+        for error in exc.errors(include_url=False):
+            print(f"nudge: setting {error['loc'][0]}: {error['msg']}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def _rules_check(args: argparse.Namespace) -> int:
+    directory = args.dir or str(_settings().rules_dir)
+    result = load_rules_dir(directory)
+    if result.rules is None:
+        for problem in result.problems:
+            print(problem)
+        print(f"{len(result.problems)} error(s) in {directory}", file=sys.stderr)
+        return 1
+    rules = result.rules
+    print(
+        f"{directory}: ok: {len(rules.metrics)} metrics, {len(rules.plans)} plans, "
+        f"{len(rules.triggers)} triggers (version {rules.version})"
+    )
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from app.main import create_app
+
+    settings = _settings()
+    result = load_rules_dir(settings.rules_dir)
+    if result.rules is None:
+        for problem in result.problems:
+            print(problem, file=sys.stderr)
+        print(f"nudge: refusing to start: {len(result.problems)} error(s) in the rule files", file=sys.stderr)
+        return 1
+    base_url = f"http://{args.host}:{args.port}"
+    print(f"Nudge starting on {base_url} with the rules in {settings.rules_dir}", flush=True)
+    uvicorn.run(
+        create_app(settings, base_url=base_url),
+        host=args.host,
+        port=args.port,
+        log_level=settings.log_level,
+        proxy_headers=True,
+    )
+    return 0
+
+
+def _engine():  # type: ignore[no-untyped-def]
+    from app.store.database import create_database_engine
+
+    return create_database_engine(_settings().database_url)
+
+
+def _db_upgrade(args: argparse.Namespace) -> int:
+    from app.store import database
+
+    engine = _engine()
+    database.upgrade(engine, args.revision)
+    print(f"database at {database.current_revision(engine)}")
+    return 0
+
+
+def _db_downgrade(args: argparse.Namespace) -> int:
+    from app.store import database
+
+    engine = _engine()
+    database.downgrade(engine, args.revision)
+    print(f"database at {database.current_revision(engine) or 'base'}")
+    return 0
+
+
+def _db_current(_args: argparse.Namespace) -> int:
+    from app.store import database
+
+    engine = _engine()
+    print(f"{database.current_revision(engine) or 'base'} (latest: {database.head_revision(engine)})")
+    return 0
+
+
+def _tokens_mint(args: argparse.Namespace) -> int:
+    from app.services.client_tokens import mint_client_token
+
+    settings = _settings()
+    if settings.signing_secret is None:
+        print("nudge: set NUDGE_SIGNING_SECRET to the service's signing secret", file=sys.stderr)
+        return 2
+    try:
+        ttl: timedelta = parse_duration(args.ttl)
+    except ValueError as exc:
+        print(f"nudge: --ttl: {exc}", file=sys.stderr)
+        return 2
+    print(
+        mint_client_token(
+            args.account_id,
+            args.user_id,
+            secret=settings.signing_secret.get_secret_value(),
+            now=datetime.now(UTC),
+            ttl=ttl,
+        )
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

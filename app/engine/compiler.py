@@ -1,0 +1,233 @@
+"""Merge the rule files into one rule set, check what spans files, and compile it once.
+
+After compiling, nothing is parsed on the request path: thresholds are numbers,
+durations are timedeltas and prompt texts are pre-split templates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Generic, TypeVar
+
+from app.engine.durations import parse_duration
+from app.engine.model import Metric, Plan, PromptTemplate, RuleSet, Threshold, Trigger
+from app.engine.problems import Problem
+from app.engine.schema import PERCENT, MetricSpec, PlanSpec, RuleFileSpec, TriggerSpec
+from app.engine.source import DataPath, SourceDocument
+from app.engine.templating import Template, compile_template
+
+T = TypeVar("T")
+
+
+@dataclass
+class _Located(Generic[T]):
+    spec: T
+    document: SourceDocument
+    path: DataPath
+
+    def problem(self, message: str, *subpath: str | int) -> Problem:
+        return self.document.problem((*self.path, *subpath), message)
+
+
+@dataclass
+class _Merged:
+    metrics: dict[str, _Located[MetricSpec]] = field(default_factory=dict)
+    plans: dict[str, _Located[PlanSpec]] = field(default_factory=dict)
+    triggers: dict[str, _Located[TriggerSpec]] = field(default_factory=dict)
+    default_plan: _Located[str] | None = None
+
+
+def compile_rules(
+    documents: Sequence[tuple[SourceDocument, RuleFileSpec]], *, version: str
+) -> tuple[RuleSet | None, list[Problem]]:
+    """Merge and compile; return the rule set, or None and every problem found."""
+    problems: list[Problem] = []
+    merged = _merge(documents, problems)
+    _check_references(merged, problems)
+    triggers = []
+    for located in merged.triggers.values():
+        trigger = _compile_trigger(located, problems)
+        if trigger is not None:
+            triggers.append(trigger)
+    if problems or merged.default_plan is None:
+        return None, problems
+
+    metrics = {
+        name: Metric(name, m.spec.type, m.spec.window, m.spec.description)
+        for name, m in merged.metrics.items()
+    }
+    plans = {
+        name: Plan(name, dict(p.spec.limits), p.spec.upgrade_to, p.spec.description)
+        for name, p in merged.plans.items()
+    }
+    ordered = tuple(sorted(triggers, key=lambda t: (-t.priority, t.id)))
+    by_plan = {
+        plan.name: tuple(t for t in ordered if _applies_to(t, plan)) for plan in plans.values()
+    }
+    rules = RuleSet(
+        version=version,
+        metrics=metrics,
+        plans=plans,
+        default_plan=merged.default_plan.spec,
+        triggers=ordered,
+        triggers_by_plan=by_plan,
+        files=tuple(document.file for document, _ in documents),
+    )
+    return rules, []
+
+
+def _applies_to(trigger: Trigger, plan: Plan) -> bool:
+    """A trigger fires for plans that can upgrade, unless it names its plans."""
+    if trigger.plans is not None:
+        return plan.name in trigger.plans
+    return plan.upgrade_to is not None
+
+
+def _merge(
+    documents: Sequence[tuple[SourceDocument, RuleFileSpec]], problems: list[Problem]
+) -> _Merged:
+    merged = _Merged()
+    for document, spec in documents:
+        for name, metric in spec.metrics.items():
+            _add(merged.metrics, name, _Located(metric, document, ("metrics", name)), "metric", problems)
+        for name, plan in spec.plans.items():
+            _add(merged.plans, name, _Located(plan, document, ("plans", name)), "plan", problems)
+        for index, trigger in enumerate(spec.triggers):
+            located = _Located(trigger, document, ("triggers", index))
+            _add(merged.triggers, trigger.id, located, "trigger id", problems)
+        if spec.default_plan is not None:
+            located_default = _Located(spec.default_plan, document, ("default_plan",))
+            if merged.default_plan is not None:
+                problems.append(
+                    located_default.problem(
+                        "default_plan is set twice (also at "
+                        f"{_where(merged.default_plan)}); keep one"
+                    )
+                )
+            else:
+                merged.default_plan = located_default
+    if merged.default_plan is None and documents:
+        first = documents[0][0]
+        problems.append(
+            first.problem((), "no default_plan: add `default_plan: <plan>` to one rule file")
+        )
+    return merged
+
+
+def _add(
+    table: dict[str, _Located[T]],
+    name: str,
+    located: _Located[T],
+    kind: str,
+    problems: list[Problem],
+) -> None:
+    if name in table:
+        problems.append(
+            located.problem(f'{kind} "{name}" is defined twice (also at {_where(table[name])})')
+        )
+    else:
+        table[name] = located
+
+
+def _where(located: _Located[T]) -> str:
+    position = located.document.position(located.path)
+    return f"{located.document.file}:{position.line}"
+
+
+def _check_references(merged: _Merged, problems: list[Problem]) -> None:
+    for name, metric in merged.metrics.items():
+        if metric.spec.type == "counter" and metric.spec.window is None:
+            problems.append(
+                metric.problem(
+                    f'metric "{name}": a counter needs a window (hour, day, week or month)'
+                )
+            )
+        if metric.spec.type == "gauge" and metric.spec.window is not None:
+            problems.append(
+                metric.problem(
+                    f'metric "{name}": a gauge takes no window; remove it or make it a counter',
+                    "window",
+                )
+            )
+    for name, plan in merged.plans.items():
+        for metric in plan.spec.limits:
+            if metric not in merged.metrics:
+                problems.append(
+                    plan.problem(
+                        f'plan "{name}": limit on unknown metric "{metric}"; '
+                        f"known metrics: {_names(merged.metrics)}",
+                        "limits",
+                        metric,
+                    )
+                )
+    default = merged.default_plan
+    if default is not None and default.spec not in merged.plans:
+        problems.append(
+            default.problem(
+                f'default_plan "{default.spec}" is not a plan; known plans: {_names(merged.plans)}'
+            )
+        )
+    for trigger_id, trigger in merged.triggers.items():
+        if trigger.spec.metric not in merged.metrics:
+            problems.append(
+                trigger.problem(
+                    f'trigger "{trigger_id}": unknown metric "{trigger.spec.metric}"; '
+                    f"known metrics: {_names(merged.metrics)}",
+                    "metric",
+                )
+            )
+        for index, plan in enumerate(trigger.spec.plans or ()):
+            if plan not in merged.plans:
+                problems.append(
+                    trigger.problem(
+                        f'trigger "{trigger_id}": unknown plan "{plan}"; '
+                        f"known plans: {_names(merged.plans)}",
+                        "plans",
+                        index,
+                    )
+                )
+
+
+def _names(table: dict[str, _Located[T]]) -> str:
+    return ", ".join(sorted(table)) or "(none)"
+
+
+def _compile_trigger(located: _Located[TriggerSpec], problems: list[Problem]) -> Trigger | None:
+    spec = located.spec
+    before = len(problems)
+
+    def template(text: str | None, *subpath: str) -> Template | None:
+        if text is None:
+            return None
+        try:
+            return compile_template(text)
+        except ValueError as exc:
+            problems.append(located.problem(f'trigger "{spec.id}": {exc}', "prompt", *subpath))
+            return None
+
+    title = template(spec.prompt.title, "title")
+    body = template(spec.prompt.body, "body")
+    cta_label = template(spec.prompt.cta.label if spec.prompt.cta else None, "cta", "label")
+    cta_url = template(spec.prompt.cta.url if spec.prompt.cta else None, "cta", "url")
+    if len(problems) > before or title is None:
+        return None
+    return Trigger(
+        id=spec.id,
+        metric=spec.metric,
+        threshold=_threshold(spec.threshold),
+        priority=spec.priority,
+        cooldown=parse_duration(spec.cooldown),
+        placements=frozenset(spec.placements) if spec.placements is not None else None,
+        plans=frozenset(spec.plans) if spec.plans is not None else None,
+        prompt=PromptTemplate(spec.prompt.style, title, body, cta_label, cta_url),
+        description=spec.description,
+    )
+
+
+def _threshold(value: float | str) -> Threshold:
+    if isinstance(value, str):
+        match = PERCENT.match(value)
+        assert match is not None  # the schema has checked the form
+        return Threshold(float(match.group(1)), percent=True)
+    return Threshold(float(value), percent=False)

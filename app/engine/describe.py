@@ -1,0 +1,64 @@
+"""A compiled rule set as plain JSON-ready data (for GET /v1/rules and the CLI)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.engine.model import RuleSet, Trigger
+from app.engine.templating import Template
+
+
+def describe_rules(rules: RuleSet) -> dict[str, Any]:
+    return {
+        "version": rules.version,
+        "default_plan": rules.default_plan,
+        "metrics": {
+            name: {
+                "type": m.type,
+                "window": m.window,
+                "description": m.description,
+            }
+            for name, m in rules.metrics.items()
+        },
+        "plans": {
+            name: {
+                "limits": {metric: _number(v) for metric, v in p.limits.items()},
+                "upgrade_to": p.upgrade_to,
+                "description": p.description,
+            }
+            for name, p in rules.plans.items()
+        },
+        "triggers": [_trigger(t) for t in rules.triggers],
+    }
+
+
+def _trigger(trigger: Trigger) -> dict[str, Any]:
+    prompt = trigger.prompt
+    return {
+        "id": trigger.id,
+        "metric": trigger.metric,
+        "threshold": str(trigger.threshold),
+        "priority": trigger.priority,
+        "cooldown_seconds": int(trigger.cooldown.total_seconds()),
+        "placements": sorted(trigger.placements) if trigger.placements is not None else None,
+        "plans": sorted(trigger.plans) if trigger.plans is not None else None,
+        "description": trigger.description,
+        "prompt": {
+            "style": prompt.style,
+            "title": prompt.title.source,
+            "body": _source(prompt.body),
+            "cta": (
+                {"label": _source(prompt.cta_label), "url": _source(prompt.cta_url)}
+                if prompt.cta_label is not None
+                else None
+            ),
+        },
+    }
+
+
+def _source(template: Template | None) -> str | None:
+    return template.source if template is not None else None
+
+
+def _number(value: float) -> int | float:
+    return int(value) if value.is_integer() else value

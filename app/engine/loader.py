@@ -1,0 +1,119 @@
+"""Load a rule set: the files of a rules directory, parsed, validated, merged and compiled.
+
+`load_rules(sources)` is pure and reports every problem at once; `read_rules_dir`
+is the thin shell that reads the files.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from app.engine.compiler import compile_rules
+from app.engine.model import RuleSet
+from app.engine.problems import Problem
+from app.engine.schema import RuleFileSpec
+from app.engine.source import SourceDocument, parse_yaml
+from app.engine.validation_messages import describe_validation_error
+
+RULE_SUFFIXES = (".yaml", ".yml")
+TESTS_FOLDER = "tests"
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    rules: RuleSet | None
+    problems: tuple[Problem, ...]
+
+    @property
+    def ok(self) -> bool:
+        return self.rules is not None
+
+
+class RulesDirError(Exception):
+    """The rules directory itself cannot be read (missing, not a directory)."""
+
+
+def read_rules_dir(directory: str | Path) -> dict[str, str]:
+    """Every rule file under `directory` (recursively, in sorted path order), by path.
+
+    Files under the directory's top-level `tests/` folder hold rule tests and are left out.
+    """
+    root = Path(directory)
+    if not root.is_dir():
+        raise RulesDirError(
+            f"rules directory {str(root)!r} does not exist or is not a directory; "
+            "set NUDGE_RULES_DIR to the folder that holds your *.yaml rule files"
+        )
+    sources: dict[str, str] = {}
+    for path in sorted(root.rglob("*")):
+        if path.suffix not in RULE_SUFFIXES or not path.is_file():
+            continue
+        relative = path.relative_to(root)
+        if relative.parts[0] == TESTS_FOLDER:
+            continue
+        sources[str(path)] = path.read_text(encoding="utf-8")
+    return sources
+
+
+def rules_version(sources: Mapping[str, str]) -> str:
+    """A hash of the files' names and content: the same files give the same version."""
+    digest = hashlib.sha256()
+    for name in sorted(sources):
+        for part in (name, sources[name]):
+            encoded = part.encode()
+            digest.update(len(encoded).to_bytes(8, "big"))
+            digest.update(encoded)
+    return digest.hexdigest()[:16]
+
+
+def load_rules(sources: Mapping[str, str], *, version_names: Mapping[str, str] | None = None) -> LoadResult:
+    """Parse, validate, merge and compile `sources` (file name -> YAML text).
+
+    `version_names` maps a file name to the name hashed into the version (its path
+    relative to the rules directory), so the version does not depend on where the
+    directory lies.
+    """
+    problems: list[Problem] = []
+    documents: list[tuple[SourceDocument, RuleFileSpec]] = []
+    if not sources:
+        problems.append(Problem("(rules)", 1, 1, "no *.yaml or *.yml rule files found"))
+    for file in sorted(sources):
+        document, parse_problems = parse_yaml(file, sources[file])
+        problems.extend(parse_problems)
+        if parse_problems:
+            continue
+        data = document.data if document.data is not None else {}
+        if not isinstance(data, dict):
+            problems.append(document.problem((), "a rule file must be a mapping of sections"))
+            continue
+        try:
+            spec = RuleFileSpec.model_validate(data)
+        except ValidationError as exc:
+            problems.extend(describe_validation_error(exc, document))
+            continue
+        documents.append((document, spec))
+    if problems:
+        return LoadResult(None, tuple(sorted(problems)))
+    named = {(version_names or {}).get(f, f): text for f, text in sources.items()}
+    rules, compile_problems = compile_rules(documents, version=rules_version(named))
+    if compile_problems:
+        return LoadResult(None, tuple(sorted(compile_problems)))
+    return LoadResult(rules, ())
+
+
+def load_rules_dir(directory: str | Path) -> LoadResult:
+    """Read and load every rule file under `directory`."""
+    root = Path(directory)
+    try:
+        sources = read_rules_dir(root)
+    except RulesDirError as exc:
+        return LoadResult(None, (Problem(str(root), 1, 1, str(exc)),))
+    except (OSError, UnicodeDecodeError) as exc:
+        return LoadResult(None, (Problem(str(root), 1, 1, f"cannot read rule files: {exc}"),))
+    relative = {name: str(Path(name).relative_to(root)) for name in sources}
+    return load_rules(sources, version_names=relative)

@@ -1,0 +1,103 @@
+"""The compiled rule set: what the request path evaluates, with nothing left to parse."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from app.engine.schema import MetricType, Style
+from app.engine.templating import Template
+from app.engine.windows import WindowName
+
+
+@dataclass(frozen=True, slots=True)
+class Metric:
+    name: str
+    type: MetricType
+    window: WindowName | None
+    description: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    name: str
+    limits: Mapping[str, float]  # a metric absent from the map is unlimited
+    upgrade_to: str | None
+    description: str | None
+
+    def limit(self, metric: str) -> float | None:
+        return self.limits.get(metric)
+
+
+@dataclass(frozen=True, slots=True)
+class Threshold:
+    value: float
+    percent: bool
+
+    def level(self, limit: float | None) -> float | None:
+        """The usage level at which this threshold fires, or None if it cannot fire."""
+        if not self.percent:
+            return self.value
+        if limit is None or limit <= 0:
+            return None
+        return self.value * limit / 100
+
+    def is_met(self, usage: float, limit: float | None) -> bool:
+        if not self.percent:
+            return usage >= self.value
+        if limit is None or limit <= 0:
+            return False
+        # usage >= value% of limit, in a form that keeps whole numbers exact.
+        return usage * 100 >= self.value * limit
+
+    def __str__(self) -> str:
+        number = f"{self.value:g}"
+        return f"{number}%" if self.percent else number
+
+
+@dataclass(frozen=True, slots=True)
+class PromptTemplate:
+    style: Style
+    title: Template
+    body: Template | None
+    cta_label: Template | None
+    cta_url: Template | None
+
+
+@dataclass(frozen=True, slots=True)
+class Trigger:
+    id: str
+    metric: str
+    threshold: Threshold
+    priority: int
+    cooldown: timedelta
+    placements: frozenset[str] | None  # None: every placement
+    plans: frozenset[str] | None  # None: every plan that has an upgrade_to
+    prompt: PromptTemplate
+    description: str | None
+
+    def shows_in(self, placement: str | None) -> bool:
+        return placement is None or self.placements is None or placement in self.placements
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    version: str
+    metrics: Mapping[str, Metric]
+    plans: Mapping[str, Plan]
+    default_plan: str
+    triggers: tuple[Trigger, ...]
+    # The triggers that may fire for each plan, in evaluation order: the plan
+    # filter is applied once here instead of on every request.
+    triggers_by_plan: Mapping[str, tuple[Trigger, ...]]
+    files: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class AccountState:
+    """What the evaluator needs to know of one account and user, read in one go."""
+
+    plan: str | None  # None: never PUT, so the rule set's default plan
+    usage: Mapping[str, float]  # metric -> current value (counters: current window)
+    dismissed_at: Mapping[str, datetime]  # trigger id -> when this user dismissed it

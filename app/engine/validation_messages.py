@@ -1,0 +1,86 @@
+"""Turn pydantic's validation errors on a rule file into problems a rule author can act on."""
+
+from __future__ import annotations
+
+import difflib
+import types
+import typing
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from app.engine.problems import Problem
+from app.engine.schema import RuleFileSpec
+from app.engine.source import DataPath, SourceDocument
+
+
+def describe_validation_error(exc: ValidationError, document: SourceDocument) -> list[Problem]:
+    problems = []
+    for error in exc.errors(include_url=False):
+        path: DataPath = tuple(part for part in error["loc"] if part != "[key]")
+        message = _message(error, path)
+        problems.append(document.problem(path, _context(document, path) + message))
+    return problems
+
+
+def _message(error: Any, path: DataPath) -> str:
+    kind = error["type"]
+    key = str(path[-1]) if path else "file"
+    if kind == "extra_forbidden":
+        allowed = _allowed_keys(path[:-1])
+        hint = difflib.get_close_matches(key, allowed, n=1)
+        suggestion = f'; did you mean "{hint[0]}"?' if hint else ""
+        return f'unknown key "{key}"{suggestion} (allowed here: {", ".join(allowed)})'
+    if kind == "missing":
+        return f'missing required key "{key}"'
+    text = str(error["msg"]).removeprefix("Value error, ")
+    if kind == "value_error":
+        return f'"{key}": {text}'
+    return f'"{key}": {text[0].lower()}{text[1:]}, got {error["input"]!r}'
+
+
+def _context(document: SourceDocument, path: DataPath) -> str:
+    """Name the metric, plan or trigger a problem is about."""
+    if len(path) < 2:
+        return ""
+    section, item = path[0], path[1]
+    if section == "triggers" and isinstance(item, int):
+        triggers = document.data.get("triggers") if isinstance(document.data, dict) else None
+        entry = triggers[item] if isinstance(triggers, list) and item < len(triggers) else None
+        trigger_id = entry.get("id") if isinstance(entry, dict) else None
+        return f'trigger "{trigger_id}": ' if isinstance(trigger_id, str) else f"trigger #{item + 1}: "
+    if section in ("metrics", "plans") and len(path) > 2:
+        return f'{section[:-1]} "{item}": '
+    return ""
+
+
+def _allowed_keys(path: DataPath) -> list[str]:
+    """The keys the model at `path` accepts, found by walking the rule-file model."""
+    current: Any = RuleFileSpec
+    for part in path:
+        current = _unwrap(current)
+        if isinstance(current, type) and issubclass(current, BaseModel):
+            field = current.model_fields.get(str(part))
+            if field is None:
+                return []
+            current = field.annotation
+        else:
+            args = typing.get_args(current)
+            current = args[-1] if args else None  # list[X] -> X, dict[K, V] -> V
+    current = _unwrap(current)
+    if isinstance(current, type) and issubclass(current, BaseModel):
+        return list(current.model_fields)
+    return []
+
+
+def _unwrap(annotation: Any) -> Any:
+    """Strip Optional and Annotated wrappers."""
+    while True:
+        origin = typing.get_origin(annotation)
+        if origin is typing.Annotated:
+            annotation = typing.get_args(annotation)[0]
+        elif origin in (typing.Union, types.UnionType):
+            members = [a for a in typing.get_args(annotation) if a is not type(None)]
+            annotation = members[0]
+        else:
+            return annotation

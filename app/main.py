@@ -1,0 +1,180 @@
+"""The FastAPI application. `create_app(settings)` builds it; its lifespan owns Redis
+(embedded or not), the database engine and the rule set.
+
+`uvicorn app.main:app` serves `app`, whose settings are read from the environment
+when it starts, not when this module is imported.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import sys
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+
+from fastapi import FastAPI
+from sqlalchemy import Engine
+
+from app.api.body_limit import BodyLimitMiddleware
+from app.api.error_handlers import install_error_handlers
+from app.api.routes import accounts, ops, prompts, rules, usage
+from app.embedded_redis import EmbeddedRedis
+from app.errors import RulesInvalid
+from app.observability import Metrics, RequestMetricsMiddleware
+from app.runtime import Clock, Runtime, utc_now
+from app.services.accounts import AccountService
+from app.services.prompt_ids import PromptIdCodec
+from app.services.prompts import PromptService
+from app.services.rule_registry import RuleRegistry
+from app.settings import Settings, load_settings
+from app.store import database
+from app.store.accounts import SqlStore
+from app.store.counters import CounterStore
+from app.store.redis_client import create_redis
+
+log = logging.getLogger("nudge")
+
+# Non-prompt Redis calls (usage writes, account reads) get this budget; the prompt
+# path has its own, much tighter one (NUDGE_REDIS_TIMEOUT_MS).
+STORE_TIMEOUT_SECONDS = 2.0
+
+
+class StartupError(RuntimeError):
+    """The service cannot start as configured; the message says what to change."""
+
+
+def create_app(
+    settings: Settings | None = None, *, clock: Clock = utc_now, base_url: str | None = None
+) -> FastAPI:
+    metrics = Metrics()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with AsyncExitStack() as stack:
+            app.state.runtime = await _start(
+                settings or load_settings(), clock=clock, metrics=metrics, stack=stack, base_url=base_url
+            )
+            yield
+
+    app = FastAPI(
+        title="Nudge",
+        version="1",
+        summary="In-app upgrade prompts driven by per-account usage",
+        lifespan=lifespan,
+    )
+    install_error_handlers(app)
+    for router in (usage.router, accounts.router, prompts.router, rules.router, ops.router):
+        app.include_router(router)
+    app.add_middleware(BodyLimitMiddleware)
+    app.add_middleware(RequestMetricsMiddleware, metrics=metrics)
+    return app
+
+
+async def _start(
+    settings: Settings, *, clock: Clock, metrics: Metrics, stack: AsyncExitStack, base_url: str | None
+) -> Runtime:
+    api_keys, signing_secret, generated = _credentials(settings)
+
+    redis_url = settings.redis_url
+    if redis_url is None:
+        embedded = EmbeddedRedis(settings.data_dir)
+        redis_url = embedded.start()
+        stack.callback(embedded.stop)
+        log.info("embedded redis-server on %s, data in %s", redis_url, embedded.data_dir)
+    redis = create_redis(redis_url, cluster=settings.redis_cluster, timeout_seconds=STORE_TIMEOUT_SECONDS)
+    stack.push_async_callback(redis.aclose)
+
+    engine = database.create_database_engine(settings.database_url)
+    stack.callback(engine.dispose)
+    _prepare_database(engine)
+
+    registry = RuleRegistry(settings.rules_dir, metrics)
+    try:
+        await registry.reload(now=clock())
+    except RulesInvalid as exc:
+        for detail in exc.details:
+            print(f"{detail['file']}:{detail['line']}:{detail['column']}: {detail['message']}", file=sys.stderr)
+        raise StartupError(f"refusing to start: {exc.message}") from None
+
+    counters = CounterStore(
+        redis,
+        prompt_timeout_seconds=settings.redis_timeout_seconds,
+        dedupe_ttl_seconds=settings.dedupe_ttl_hours * 3600,
+    )
+    sql = SqlStore(engine)
+    codec = PromptIdCodec(signing_secret)
+    if generated:
+        _announce(api_keys[0], signing_secret, base_url)
+    return Runtime(
+        settings=settings,
+        api_keys=api_keys,
+        signing_secret=signing_secret,
+        clock=clock,
+        metrics=metrics,
+        registry=registry,
+        counters=counters,
+        sql=sql,
+        codec=codec,
+        prompts=PromptService(counters, codec, metrics),
+        accounts=AccountService(sql, counters),
+    )
+
+
+def _credentials(settings: Settings) -> tuple[tuple[str, ...], str, bool]:
+    """Keys and secret from settings; generated only for the embedded default."""
+    keys = tuple(key.get_secret_value() for key in settings.api_keys)
+    secret = settings.signing_secret.get_secret_value() if settings.signing_secret else None
+    if keys and secret:
+        return keys, secret, False
+    if not settings.embedded:
+        missing = [
+            name
+            for name, value in (("NUDGE_API_KEYS", keys), ("NUDGE_SIGNING_SECRET", secret))
+            if not value
+        ]
+        raise StartupError(
+            f"{' and '.join(missing)} must be set when REDIS_URL is set, so that every "
+            "replica accepts the same keys and tokens"
+        )
+    return keys or (secrets.token_urlsafe(32),), secret or secrets.token_urlsafe(48), True
+
+
+def _prepare_database(engine: Engine) -> None:
+    if database.is_sqlite(engine):
+        database.upgrade(engine)
+        return
+    current, head = database.current_revision(engine), database.head_revision(engine)
+    if current != head:
+        raise StartupError(
+            f"the database is at migration {current or '(none)'}, this version needs {head}: "
+            "run `nudge db upgrade` first"
+        )
+
+
+def _announce(api_key: str, signing_secret: str, base_url: str | None) -> None:
+    """Print generated credentials once, to the terminal only (never to the logs)."""
+    url = base_url or "http://127.0.0.1:8000"
+    print(
+        "\n".join(
+            [
+                "",
+                "Nudge is running on the embedded default (its own redis-server, SQLite under var/).",
+                "Generated for this run only; set NUDGE_API_KEYS and NUDGE_SIGNING_SECRET to keep them:",
+                f"  secret key:     {api_key}",
+                f"  signing secret: {signing_secret}",
+                "",
+                "Try it:",
+                f"  export NUDGE_URL={url} NUDGE_KEY={api_key}",
+                '  curl -s -X PUT "$NUDGE_URL/v1/accounts/acme" -H "Authorization: Bearer $NUDGE_KEY" '
+                "-H 'Content-Type: application/json' -d '{\"plan\": \"free\"}'",
+                '  curl -s "$NUDGE_URL/v1/prompts?account_id=acme" -H "Authorization: Bearer $NUDGE_KEY"',
+                f"  API docs: {url}/docs",
+                "",
+            ]
+        ),
+        flush=True,
+    )
+
+
+app = create_app()

@@ -1,0 +1,37 @@
+"""What one running app holds: the stores, the live rules and the services, built by the lifespan."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from app.observability import Metrics
+from app.services.accounts import AccountService
+from app.services.prompt_ids import PromptIdCodec
+from app.services.prompts import PromptService
+from app.services.rule_registry import RuleRegistry
+from app.settings import Settings
+from app.store.accounts import SqlStore
+from app.store.counters import CounterStore
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    api_keys: tuple[str, ...]
+    signing_secret: str
+    clock: Clock
+    metrics: Metrics
+    registry: RuleRegistry
+    counters: CounterStore
+    sql: SqlStore
+    codec: PromptIdCodec
+    prompts: PromptService
+    accounts: AccountService

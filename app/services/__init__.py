@@ -1,0 +1,1 @@
+"""Use cases between the HTTP routes and the engine and stores."""

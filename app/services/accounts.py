@@ -1,0 +1,92 @@
+"""Accounts: SQL is the record, Redis holds a mirror of plan and attributes for the prompt path."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from app.engine.model import RuleSet
+from app.engine.windows import window_end
+from app.errors import InvalidRequest
+from app.services.prompts import json_number
+from app.store.accounts import AccountRecord, SqlStore
+from app.store.counters import CounterStore
+
+
+@dataclass
+class AccountService:
+    sql: SqlStore
+    counters: CounterStore
+
+    async def put(
+        self,
+        account_id: str,
+        *,
+        plan: str | None,
+        attributes: dict[str, Any] | None,
+        rules: RuleSet,
+        now: datetime,
+    ) -> dict[str, Any]:
+        if plan is not None and plan not in rules.plans:
+            known = ", ".join(sorted(rules.plans))
+            raise InvalidRequest(
+                f'unknown plan "{plan}"; the rules define: {known}',
+                details=[{"field": "plan", "message": f'"{plan}" is not a plan; use one of: {known}'}],
+            )
+
+        async def mirror(record: AccountRecord) -> None:
+            await self.counters.write_account(
+                account_id, plan=record.plan, attributes=record.attributes
+            )
+
+        record, _created = await self.sql.put_account(
+            account_id,
+            plan=plan,
+            attributes=attributes,
+            default_plan=rules.default_plan,
+            now=now,
+            mirror=mirror,
+        )
+        return await self._describe(account_id, record, rules=rules, now=now)
+
+    async def get(self, account_id: str, *, rules: RuleSet, now: datetime) -> dict[str, Any]:
+        record = await self.sql.get_account(account_id)
+        return await self._describe(account_id, record, rules=rules, now=now)
+
+    async def _describe(
+        self, account_id: str, record: AccountRecord | None, *, rules: RuleSet, now: datetime
+    ) -> dict[str, Any]:
+        mirror, usage = await self.counters.read_account(account_id, rules, now=now)
+        if record is not None and (
+            mirror.plan != record.plan or dict(mirror.attributes) != record.attributes
+        ):
+            # Redis lost or missed the mirror (a flush, a failed write): repair it.
+            await self.counters.write_account(
+                account_id, plan=record.plan, attributes=record.attributes
+            )
+        plan_name = record.plan if record else rules.default_plan
+        plan = rules.plans.get(plan_name)
+        described: dict[str, Any] = {}
+        for name, metric in rules.metrics.items():
+            entry: dict[str, Any] = {
+                "value": json_number(usage[name]),
+                "limit": json_number(plan.limit(name)) if plan else None,
+            }
+            if metric.window is not None:
+                entry["window"] = metric.window
+                entry["resets_at"] = _iso(window_end(metric.window, now))
+            described[name] = entry
+        return {
+            "account_id": account_id,
+            "plan": plan_name,
+            "attributes": record.attributes if record else {},
+            "usage": described,
+            "created_at": _iso(record.created_at) if record else None,
+            "updated_at": _iso(record.updated_at) if record else None,
+        }
+
+
+def _iso(moment: datetime) -> str:
+    return moment.isoformat().replace("+00:00", "Z")
+

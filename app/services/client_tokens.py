@@ -1,0 +1,51 @@
+"""Client tokens: short-lived HS256 JWTs a SaaS backend mints for its frontend.
+
+Claims: `account_id` (required), `sub` (the user id, optional), `exp` (required).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import jwt
+
+from app.identifiers import is_valid_id
+
+
+@dataclass(frozen=True, slots=True)
+class ClientIdentity:
+    account_id: str
+    user_id: str | None
+
+
+class InvalidClientToken(Exception):
+    pass
+
+
+def verify_client_token(token: str, *, secret: str) -> ClientIdentity:
+    try:
+        claims = jwt.decode(
+            token, secret, algorithms=["HS256"], options={"require": ["exp", "account_id"]}
+        )
+    except jwt.ExpiredSignatureError:
+        raise InvalidClientToken("client token has expired; mint a fresh one") from None
+    except jwt.InvalidTokenError as exc:
+        raise InvalidClientToken(f"invalid client token: {exc}") from None
+    account_id = claims.get("account_id")
+    user_id = claims.get("sub")
+    if not is_valid_id(account_id):
+        raise InvalidClientToken("client token's account_id claim is not a valid account id")
+    if user_id is not None and not is_valid_id(user_id):
+        raise InvalidClientToken("client token's sub claim is not a valid user id")
+    return ClientIdentity(account_id=account_id, user_id=user_id)
+
+
+def mint_client_token(
+    account_id: str, user_id: str | None, *, secret: str, now: datetime, ttl: timedelta
+) -> str:
+    """What a SaaS backend does to let its frontend call Nudge (the Python SDK wraps this)."""
+    claims: dict[str, object] = {"account_id": account_id, "exp": int((now + ttl).timestamp())}
+    if user_id is not None:
+        claims["sub"] = user_id
+    return jwt.encode(claims, secret, algorithm="HS256")

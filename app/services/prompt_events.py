@@ -1,0 +1,41 @@
+"""Prompt events reported by frontends: kept in SQL; a dismissal also starts the cooldown."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from app.engine.model import RuleSet
+from app.services.prompt_ids import PromptRef
+from app.store.accounts import PromptEventRecord, SqlStore
+from app.store.counters import CounterStore
+
+# A trigger removed from the rules since its prompt was shown still hides for this long.
+FALLBACK_COOLDOWN = timedelta(days=1)
+
+
+async def record_prompt_event(
+    ref: PromptRef,
+    event_type: str,
+    *,
+    rules: RuleSet,
+    sql: SqlStore,
+    counters: CounterStore,
+    now: datetime,
+) -> None:
+    async def mirror() -> None:
+        if event_type == "dismissed":
+            trigger = next((t for t in rules.triggers if t.id == ref.trigger_id), None)
+            cooldown = trigger.cooldown if trigger else FALLBACK_COOLDOWN
+            await counters.dismiss(
+                ref.account_id, ref.user_id, ref.trigger_id, at=now, cooldown=cooldown
+            )
+
+    record = PromptEventRecord(
+        account_id=ref.account_id,
+        user_id=ref.user_id,
+        trigger_id=ref.trigger_id,
+        type=event_type,
+        prompt_issued_at=ref.issued_at,
+        created_at=now,
+    )
+    await sql.add_prompt_event(record, mirror=mirror)

@@ -1,0 +1,84 @@
+"""Settings from the environment, built by `load_settings()` and passed down; never at import."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+MIN_SECRET_LENGTH = 32
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=None, extra="ignore", frozen=True)
+
+    redis_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("REDIS_URL"),
+        description="Where the counters live. Unset: an embedded redis-server under data_dir.",
+    )
+    redis_cluster: bool = Field(
+        default=False,
+        validation_alias=AliasChoices("NUDGE_REDIS_CLUSTER"),
+        description="Treat REDIS_URL as a Redis Cluster node.",
+    )
+    database_url: str = Field(
+        default="sqlite:///var/nudge.db", validation_alias=AliasChoices("DATABASE_URL")
+    )
+    rules_dir: Path = Field(default=Path("rules"), validation_alias=AliasChoices("NUDGE_RULES_DIR"))
+    api_keys: Annotated[tuple[SecretStr, ...], NoDecode] = Field(
+        default=(), validation_alias=AliasChoices("NUDGE_API_KEYS")
+    )
+    signing_secret: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("NUDGE_SIGNING_SECRET")
+    )
+    redis_timeout_ms: int = Field(
+        default=50, ge=1, le=60_000, validation_alias=AliasChoices("NUDGE_REDIS_TIMEOUT_MS")
+    )
+    dedupe_ttl_hours: int = Field(
+        default=48,
+        ge=24,
+        le=24 * 90,
+        validation_alias=AliasChoices("NUDGE_DEDUPE_TTL_HOURS"),
+        description="How long a usage event id is remembered (at least 24 hours).",
+    )
+    data_dir: Path = Field(default=Path("var"), validation_alias=AliasChoices("NUDGE_DATA_DIR"))
+    log_level: str = Field(default="info", validation_alias=AliasChoices("NUDGE_LOG_LEVEL"))
+
+    @field_validator("api_keys", mode="before")
+    @classmethod
+    def _split_keys(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(key.strip() for key in value.split(",") if key.strip())
+        return value
+
+    @field_validator("signing_secret")
+    @classmethod
+    def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < MIN_SECRET_LENGTH:
+            raise ValueError(
+                f"NUDGE_SIGNING_SECRET must be at least {MIN_SECRET_LENGTH} characters; "
+                'generate one with: python -c "import secrets; print(secrets.token_urlsafe(48))"'
+            )
+        return value
+
+    @field_validator("redis_url", "signing_secret", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        return None if value == "" else value
+
+    @property
+    def embedded(self) -> bool:
+        """No REDIS_URL: the service runs its own redis-server and may generate secrets."""
+        return self.redis_url is None
+
+    @property
+    def redis_timeout_seconds(self) -> float:
+        return self.redis_timeout_ms / 1000
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Settings from the environment, with `overrides` (by field name) on top."""
+    return Settings(**overrides)  # type: ignore[arg-type]

@@ -1,0 +1,1 @@
+"""Adapters to storage: Redis counters and the SQL database. Driver errors stop here."""

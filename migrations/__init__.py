@@ -1,0 +1,1 @@
+"""Alembic migrations of Nudge's SQL database (run with `nudge db upgrade`)."""
