@@ -12,7 +12,9 @@ MIN_SECRET_LENGTH = 32
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_file=None, extra="ignore", frozen=True)
+    model_config = SettingsConfigDict(
+        env_file=None, extra="ignore", frozen=True, populate_by_name=True
+    )
 
     redis_url: str | None = Field(
         default=None,

@@ -1,0 +1,1 @@
+"""Helpers the test suite shares: real redis-server processes, a clock, an app client."""
