@@ -6,15 +6,21 @@ Exit codes: 0 ok, 1 invalid rules (or another failed check), 2 bad usage or sett
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+
+from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
 from app.engine.durations import parse_duration
 from app.engine.loader import load_rules_dir
 from app.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -90,6 +96,13 @@ def _serve(args: argparse.Namespace) -> int:
     from app.main import create_app
 
     settings = _settings()
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(levelname)s:     %(name)s: %(message)s"
+    )
+    credentials_problem = settings.credentials_problem()
+    if credentials_problem:
+        print(f"nudge: refusing to start: {credentials_problem}", file=sys.stderr)
+        return 2
     result = load_rules_dir(settings.rules_dir)
     if result.rules is None:
         for problem in result.problems:
@@ -108,7 +121,7 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def _engine():  # type: ignore[no-untyped-def]
+def _engine() -> Engine:
     from app.store.database import create_database_engine
 
     return create_database_engine(_settings().database_url)

@@ -127,16 +127,9 @@ def _credentials(settings: Settings) -> tuple[tuple[str, ...], str, bool]:
     secret = settings.signing_secret.get_secret_value() if settings.signing_secret else None
     if keys and secret:
         return keys, secret, False
-    if not settings.embedded:
-        missing = [
-            name
-            for name, value in (("NUDGE_API_KEYS", keys), ("NUDGE_SIGNING_SECRET", secret))
-            if not value
-        ]
-        raise StartupError(
-            f"{' and '.join(missing)} must be set when REDIS_URL is set, so that every "
-            "replica accepts the same keys and tokens"
-        )
+    problem = settings.credentials_problem()
+    if problem:
+        raise StartupError(problem)
     return keys or (secrets.token_urlsafe(32),), secret or secrets.token_urlsafe(48), True
 
 

@@ -76,6 +76,25 @@ class Settings(BaseSettings):
         """No REDIS_URL: the service runs its own redis-server and may generate secrets."""
         return self.redis_url is None
 
+    def credentials_problem(self) -> str | None:
+        """Why these settings cannot start a service, as far as keys go; None if they can."""
+        if self.embedded:
+            return None  # the embedded default generates what is missing
+        missing = [
+            name
+            for name, value in (
+                ("NUDGE_API_KEYS", self.api_keys),
+                ("NUDGE_SIGNING_SECRET", self.signing_secret),
+            )
+            if not value
+        ]
+        if not missing:
+            return None
+        return (
+            f"{' and '.join(missing)} must be set when REDIS_URL is set, so that every "
+            "replica accepts the same keys and tokens"
+        )
+
     @property
     def redis_timeout_seconds(self) -> float:
         return self.redis_timeout_ms / 1000

@@ -58,7 +58,7 @@ def authenticate(
     if token.count(".") != 2:
         raise Unauthorized("unknown secret key; use one of NUDGE_API_KEYS or a client token")
     try:
-        identity = verify_client_token(token, secret=runtime.signing_secret)
+        identity = verify_client_token(token, secret=runtime.signing_secret, now=runtime.clock())
     except InvalidClientToken as exc:
         raise Unauthorized(str(exc)) from None
     return Caller(kind="client", account_id=identity.account_id, user_id=identity.user_id)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -32,7 +32,7 @@ def error_response(
     code: str,
     message: str,
     details: Sequence[Any] = (),
-    headers: dict[str, str] | None = None,
+    headers: Mapping[str, str] | None = None,
 ) -> JSONResponse:
     return JSONResponse(
         {"error": {"code": code, "message": message, "details": list(details)}},
@@ -57,17 +57,22 @@ async def _nudge_error(_request: Request, exc: NudgeError) -> JSONResponse:
     return error_response(exc.status, exc.code, exc.message, exc.details, headers)
 
 
-async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
+async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
     details = [_detail(error) for error in exc.errors()]
     first = details[0]
     where = f"{first['field']}: " if first.get("field") else ""
     more = f" (and {len(details) - 1} more)" if len(details) > 1 else ""
-    message = f"invalid request: {where}{first['message']}{more}; nothing was applied"
+    applied = "" if request.method == "GET" else "; nothing was applied"
+    message = f"invalid request: {where}{first['message']}{more}{applied}"
     return error_response(422, "invalid_request", message, details)
 
 
 def _detail(error: Any) -> dict[str, Any]:
     loc = [part for part in error.get("loc", ()) if part not in ("body", "query", "path", "header")]
+    if error.get("type") == "json_invalid":
+        # Its loc holds the character position of the syntax error, not a field.
+        where = f" at character {loc[0]}" if loc else ""
+        return {"field": None, "message": f"{_message(error)}{where}"}
     field = ""
     for part in loc:
         field += f"[{part}]" if isinstance(part, int) else (f".{part}" if field else str(part))
@@ -83,6 +88,8 @@ def _message(error: Any) -> str:
         return f"must be {ID_RULE}"
     if kind == "missing":
         return "is required"
+    if kind in ("model_attributes_type", "dict_type") and tuple(error.get("loc", ())) == ("body",):
+        return "the body must be a JSON object; send it with Content-Type: application/json"
     if kind == "json_invalid":
         return f"the body is not valid JSON ({error.get('ctx', {}).get('error', 'parse error')})"
     if kind == "extra_forbidden":
@@ -92,9 +99,16 @@ def _message(error: Any) -> str:
     return str(error.get("msg", "is invalid")).removeprefix("Value error, ")
 
 
-async def _http_error(_request: Request, exc: HTTPException) -> JSONResponse:
+async def _http_error(request: Request, exc: HTTPException) -> JSONResponse:
     code = _HTTP_CODES.get(exc.status_code, "error")
-    message = str(exc.detail) if exc.detail else code.replace("_", " ")
+    where = f"{request.method} {request.url.path}"
+    if exc.status_code == 404:
+        message = f"no such route: {where}; the API is described at /docs"
+    elif exc.status_code == 405:
+        allowed = (exc.headers or {}).get("Allow", "")
+        message = f"{where} is not allowed" + (f"; this path takes {allowed}" if allowed else "")
+    else:
+        message = str(exc.detail) if exc.detail else code.replace("_", " ")
     return error_response(exc.status_code, code, message, headers=exc.headers)
 
 

@@ -6,7 +6,7 @@ import math
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
 
 from app.identifiers import ID_REGEX
 
@@ -25,6 +25,8 @@ def _json_number(value: object) -> object:
 
 
 def _rfc3339(value: object) -> object:
+    if value is None:  # an explicit null is the same as no timestamp: now
+        return value
     if not isinstance(value, str):
         raise ValueError("must be an RFC 3339 string such as 2026-11-25T10:00:00Z")
     return value
@@ -50,7 +52,7 @@ class UsageEventIn(_Body):
     metric: str = Field(examples=["seats"])
     value: Annotated[float, BeforeValidator(_json_number)] = 1
     op: Literal["incr", "set"] = "incr"
-    timestamp: Annotated[datetime | None, BeforeValidator(_rfc3339)] = Field(
+    timestamp: Annotated[AwareDatetime | None, BeforeValidator(_rfc3339)] = Field(
         default=None, description="RFC 3339 with a time zone; default: now."
     )
 
@@ -133,6 +135,7 @@ class RuleErrorOut(BaseModel):
 class RulesOut(BaseModel):
     version: str
     loaded_at: datetime
+    default_plan: str
     metrics: dict[str, Any]
     plans: dict[str, Any]
     triggers: list[dict[str, Any]]

@@ -151,16 +151,24 @@ def _check_references(merged: _Merged, problems: list[Problem]) -> None:
                 )
             )
     for name, plan in merged.plans.items():
-        for metric in plan.spec.limits:
-            if metric not in merged.metrics:
+        for limited in plan.spec.limits:
+            if limited not in merged.metrics:
                 problems.append(
                     plan.problem(
-                        f'plan "{name}": limit on unknown metric "{metric}"; '
+                        f'plan "{name}": limit on unknown metric "{limited}"; '
                         f"known metrics: {_names(merged.metrics)}",
                         "limits",
-                        metric,
+                        limited,
                     )
                 )
+        if plan.spec.upgrade_to is not None and plan.spec.upgrade_to not in merged.plans:
+            problems.append(
+                plan.problem(
+                    f'plan "{name}": upgrade_to names unknown plan "{plan.spec.upgrade_to}"; '
+                    f"known plans: {_names(merged.plans)}",
+                    "upgrade_to",
+                )
+            )
     default = merged.default_plan
     if default is not None and default.spec not in merged.plans:
         problems.append(
@@ -177,11 +185,11 @@ def _check_references(merged: _Merged, problems: list[Problem]) -> None:
                     "metric",
                 )
             )
-        for index, plan in enumerate(trigger.spec.plans or ()):
-            if plan not in merged.plans:
+        for index, plan_name in enumerate(trigger.spec.plans or ()):
+            if plan_name not in merged.plans:
                 problems.append(
                     trigger.problem(
-                        f'trigger "{trigger_id}": unknown plan "{plan}"; '
+                        f'trigger "{trigger_id}": unknown plan "{plan_name}"; '
                         f"known plans: {_names(merged.plans)}",
                         "plans",
                         index,

@@ -42,7 +42,7 @@ def firing_triggers(
     plan = resolve_plan(rules, state)
     if plan is None:
         return {}
-    winners: dict[str, tuple[float, int, str]] = {}
+    winners: dict[str, tuple[float, int, tuple[int, ...]]] = {}
     chosen: dict[str, Trigger] = {}
     for trigger in rules.triggers_by_plan[plan.name]:
         if not trigger.shows_in(placement):

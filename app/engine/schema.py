@@ -7,6 +7,7 @@ which sees the whole merged rule set.
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Annotated, Literal
 
@@ -55,7 +56,8 @@ def _duration(value: str) -> str:
 
 
 def _is_number(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
+    # YAML's .nan and .inf are floats, but no usage can be compared with them.
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def _limit(value: object) -> object:

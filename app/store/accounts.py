@@ -8,7 +8,7 @@ change is rolled back and nothing is half-written.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from app.errors import StoreUnavailable
 from app.store.sql_models import AccountRow, PromptEventRow
 
-Mirror = Callable[[], Awaitable[None]]
+Mirror = Callable[[], Coroutine[Any, Any, None]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +69,8 @@ class SqlStore:
                 row = session.get(AccountRow, account_id)
                 return _record(row) if row else None
 
-        return await self._in_thread(run, "reading the account")
+        record: AccountRecord | None = await self._in_thread(run, "reading the account")
+        return record
 
     async def put_account(
         self,
@@ -79,7 +80,7 @@ class SqlStore:
         attributes: dict[str, Any] | None,
         default_plan: str,
         now: datetime,
-        mirror: Callable[[AccountRecord], Awaitable[None]],
+        mirror: Callable[[AccountRecord], Coroutine[Any, Any, None]],
     ) -> tuple[AccountRecord, bool]:
         """Create or update; `None` keeps the stored value. Returns (account, created)."""
 
@@ -107,7 +108,8 @@ class SqlStore:
                 anyio.from_thread.run(mirror, record)
             return record, created
 
-        return await self._in_thread(run, "writing the account")
+        result: tuple[AccountRecord, bool] = await self._in_thread(run, "writing the account")
+        return result
 
     async def add_prompt_event(self, event: PromptEventRecord, *, mirror: Mirror) -> None:
         def run() -> None:

@@ -170,7 +170,7 @@ def _usage_keys(account_id: str, rules: RuleSet, now: datetime) -> dict[str, str
     }
 
 
-def _decode_mirror(raw: str | None) -> AccountMirror:
+def _decode_mirror(raw: str | bytes | None) -> AccountMirror:
     if not raw:
         return AccountMirror(plan=None, attributes={})
     data = json.loads(raw)

@@ -5,17 +5,29 @@ from __future__ import annotations
 from typing import TypeAlias
 
 from redis.asyncio import Redis, RedisCluster
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 RedisClient: TypeAlias = "Redis | RedisCluster"
 
 
 def create_redis(url: str, *, cluster: bool, timeout_seconds: float) -> RedisClient:
     """A client whose connects and commands give up after `timeout_seconds`."""
-    options = {
-        "decode_responses": True,
-        "socket_connect_timeout": timeout_seconds,
-        "socket_timeout": timeout_seconds,
-    }
     if cluster:
-        return RedisCluster.from_url(url, **options)  # type: ignore[arg-type]
-    return Redis.from_url(url, health_check_interval=0, **options)  # type: ignore[arg-type]
+        return RedisCluster.from_url(
+            url,
+            decode_responses=True,
+            socket_connect_timeout=timeout_seconds,
+            socket_timeout=timeout_seconds,
+        )
+    return Redis.from_url(
+        url,
+        decode_responses=True,
+        socket_connect_timeout=timeout_seconds,
+        socket_timeout=timeout_seconds,
+        # After Redis restarts, every pooled connection is dead once: retry a connection
+        # error once, at once, on a fresh connection (not timeouts: they keep their bound).
+        # Safe because every write is idempotent (usage is deduplicated by event id).
+        retry=Retry(NoBackoff(), 1, supported_errors=(RedisConnectionError,)),
+    )

