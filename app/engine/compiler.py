@@ -39,18 +39,28 @@ class _Merged:
 
 
 def compile_rules(
-    documents: Sequence[tuple[SourceDocument, RuleFileSpec]], *, version: str
+    documents: Sequence[tuple[SourceDocument, RuleFileSpec]],
+    *,
+    version: str,
+    complete: bool = True,
 ) -> tuple[RuleSet | None, list[Problem]]:
-    """Merge and compile; return the rule set, or None and every problem found."""
+    """Merge and compile; return the rule set, or None and every problem found.
+
+    `complete=False` says some files of the set could not be read: what they
+    define is unknown, so checks of names across files are skipped (they would
+    report false "unknown metric" errors), while every other check still runs.
+    """
     problems: list[Problem] = []
-    merged = _merge(documents, problems)
-    _check_references(merged, problems)
+    merged = _merge(documents, problems, complete=complete)
+    _check_windows(merged, problems)
+    if complete:
+        _check_references(merged, problems)
     triggers = []
     for located in merged.triggers.values():
         trigger = _compile_trigger(located, problems)
         if trigger is not None:
             triggers.append(trigger)
-    if problems or merged.default_plan is None:
+    if problems or merged.default_plan is None or not complete:
         return None, problems
 
     metrics = {
@@ -85,7 +95,10 @@ def _applies_to(trigger: Trigger, plan: Plan) -> bool:
 
 
 def _merge(
-    documents: Sequence[tuple[SourceDocument, RuleFileSpec]], problems: list[Problem]
+    documents: Sequence[tuple[SourceDocument, RuleFileSpec]],
+    problems: list[Problem],
+    *,
+    complete: bool,
 ) -> _Merged:
     merged = _Merged()
     for document, spec in documents:
@@ -107,7 +120,7 @@ def _merge(
                 )
             else:
                 merged.default_plan = located_default
-    if merged.default_plan is None and documents:
+    if merged.default_plan is None and documents and complete:
         first = documents[0][0]
         problems.append(
             first.problem((), "no default_plan: add `default_plan: <plan>` to one rule file")
@@ -135,7 +148,7 @@ def _where(located: _Located[T]) -> str:
     return f"{located.document.file}:{position.line}"
 
 
-def _check_references(merged: _Merged, problems: list[Problem]) -> None:
+def _check_windows(merged: _Merged, problems: list[Problem]) -> None:
     for name, metric in merged.metrics.items():
         if metric.spec.type == "counter" and metric.spec.window is None:
             problems.append(
@@ -150,6 +163,9 @@ def _check_references(merged: _Merged, problems: list[Problem]) -> None:
                     "window",
                 )
             )
+
+
+def _check_references(merged: _Merged, problems: list[Problem]) -> None:
     for name, plan in merged.plans.items():
         for limited in plan.spec.limits:
             if limited not in merged.metrics:

@@ -82,6 +82,7 @@ def load_rules(sources: Mapping[str, str], *, version_names: Mapping[str, str] |
     documents: list[tuple[SourceDocument, RuleFileSpec]] = []
     if not sources:
         problems.append(Problem("(rules)", 1, 1, "no *.yaml or *.yml rule files found"))
+        return LoadResult(None, tuple(problems))
     for file in sorted(sources):
         document, parse_problems = parse_yaml(file, sources[file])
         problems.extend(parse_problems)
@@ -97,12 +98,13 @@ def load_rules(sources: Mapping[str, str], *, version_names: Mapping[str, str] |
             problems.extend(describe_validation_error(exc, document))
             continue
         documents.append((document, spec))
-    if problems:
-        return LoadResult(None, tuple(sorted(problems)))
     named = {(version_names or {}).get(f, f): text for f, text in sources.items()}
-    rules, compile_problems = compile_rules(documents, version=rules_version(named))
-    if compile_problems:
-        return LoadResult(None, tuple(sorted(compile_problems)))
+    rules, compile_problems = compile_rules(
+        documents, version=rules_version(named), complete=not problems
+    )
+    problems.extend(compile_problems)
+    if rules is None:
+        return LoadResult(None, tuple(sorted(problems)))
     return LoadResult(rules, ())
 
 
@@ -115,5 +117,9 @@ def load_rules_dir(directory: str | Path) -> LoadResult:
         return LoadResult(None, (Problem(str(root), 1, 1, str(exc)),))
     except (OSError, UnicodeDecodeError) as exc:
         return LoadResult(None, (Problem(str(root), 1, 1, f"cannot read rule files: {exc}"),))
+    if not sources:
+        return LoadResult(
+            None, (Problem(str(root), 1, 1, f"no *.yaml or *.yml rule files found in {root}"),)
+        )
     relative = {name: str(Path(name).relative_to(root)) for name in sources}
     return load_rules(sources, version_names=relative)

@@ -19,6 +19,9 @@ def describe_validation_error(exc: ValidationError, document: SourceDocument) ->
     for error in exc.errors(include_url=False):
         path: DataPath = tuple(part for part in error["loc"] if part != "[key]")
         message = _message(error, path)
+        if error["loc"][-1:] == ("[key]",) and len(path) == 2 and path[0] in ("metrics", "plans"):
+            reason = str(error["msg"]).removeprefix("Value error, ")
+            message = f"invalid {str(path[0])[:-1]} name: {reason}"
         problems.append(document.problem(path, _context(document, path) + message))
     return problems
 
