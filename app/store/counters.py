@@ -57,7 +57,8 @@ async def _translated(action: str) -> AsyncIterator[None]:
     except (RedisError, OSError, TimeoutError) as exc:
         reason = type(exc).__name__ if isinstance(exc, TimeoutError) else str(exc) or type(exc).__name__
         raise StoreUnavailable(
-            f"Redis did not answer while {action} ({reason}); nothing was changed, retry later"
+            f"Redis did not answer while {action} ({reason}); retry the same request: "
+            "what was already stored is recognised and not applied twice"
         ) from exc
 
 
