@@ -10,7 +10,6 @@ import logging
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
-
 from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
@@ -37,11 +36,15 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(metavar="COMMAND")
 
     serve = commands.add_parser("serve", help="run the HTTP service")
-    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)"
+    )
     serve.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000)")
     serve.set_defaults(run=_serve)
 
-    rules = commands.add_parser("rules", help="work with rule files").add_subparsers(metavar="ACTION")
+    rules = commands.add_parser("rules", help="work with rule files").add_subparsers(
+        metavar="ACTION"
+    )
     check = rules.add_parser("check", help="validate a rules directory; exit 1 on any error")
     check.add_argument("dir", nargs="?", help="rules directory (default: NUDGE_RULES_DIR or rules)")
     check.set_defaults(run=_rules_check)
@@ -107,7 +110,10 @@ def _serve(args: argparse.Namespace) -> int:
     if result.rules is None:
         for problem in result.problems:
             print(problem, file=sys.stderr)
-        print(f"nudge: refusing to start: {len(result.problems)} error(s) in the rule files", file=sys.stderr)
+        print(
+            f"nudge: refusing to start: {len(result.problems)} error(s) in the rule files",
+            file=sys.stderr,
+        )
         return 1
     base_url = f"http://{args.host}:{args.port}"
     print(f"Nudge starting on {base_url} with the rules in {settings.rules_dir}", flush=True)
@@ -149,7 +155,9 @@ def _db_current(_args: argparse.Namespace) -> int:
     from app.store import database
 
     engine = _engine()
-    print(f"{database.current_revision(engine) or 'base'} (latest: {database.head_revision(engine)})")
+    print(
+        f"{database.current_revision(engine) or 'base'} (latest: {database.head_revision(engine)})"
+    )
     return 0
 
 

@@ -98,7 +98,10 @@ class EmbeddedRedis:
             "--daemonize", "no",
         ]  # fmt: skip
         self._process = subprocess.Popen(
-            command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, preexec_fn=_die_with_parent
+            command,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            preexec_fn=_die_with_parent,
         )
         self._wait_until_ready()
         return self.url
@@ -111,15 +114,18 @@ class EmbeddedRedis:
                 raise EmbeddedRedisError(
                     f"the embedded redis-server exited at start; see {self.data_dir / 'redis.log'}"
                 )
-            with contextlib.suppress(OSError), socket.create_connection(
-                ("127.0.0.1", self.port), timeout=0.2
-            ) as connection:
+            with (
+                contextlib.suppress(OSError),
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.2) as connection,
+            ):
                 connection.sendall(b"PING\r\n")
                 if connection.recv(16).startswith(b"+PONG"):
                     return
             time.sleep(0.05)
         self.stop()
-        raise EmbeddedRedisError(f"the embedded redis-server did not answer within {START_TIMEOUT_SECONDS:.0f}s")
+        raise EmbeddedRedisError(
+            f"the embedded redis-server did not answer within {START_TIMEOUT_SECONDS:.0f}s"
+        )
 
     def stop(self) -> None:
         """Stop redis-server gracefully (it finishes writing its append-only file)."""

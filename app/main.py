@@ -53,7 +53,11 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with AsyncExitStack() as stack:
             app.state.runtime = await _start(
-                settings or load_settings(), clock=clock, metrics=metrics, stack=stack, base_url=base_url
+                settings or load_settings(),
+                clock=clock,
+                metrics=metrics,
+                stack=stack,
+                base_url=base_url,
             )
             yield
 
@@ -72,7 +76,12 @@ def create_app(
 
 
 async def _start(
-    settings: Settings, *, clock: Clock, metrics: Metrics, stack: AsyncExitStack, base_url: str | None
+    settings: Settings,
+    *,
+    clock: Clock,
+    metrics: Metrics,
+    stack: AsyncExitStack,
+    base_url: str | None,
 ) -> Runtime:
     api_keys, signing_secret, generated = _credentials(settings)
 
@@ -82,7 +91,9 @@ async def _start(
         redis_url = embedded.start()
         stack.callback(embedded.stop)
         log.info("embedded redis-server on %s, data in %s", redis_url, embedded.data_dir)
-    redis = create_redis(redis_url, cluster=settings.redis_cluster, timeout_seconds=STORE_TIMEOUT_SECONDS)
+    redis = create_redis(
+        redis_url, cluster=settings.redis_cluster, timeout_seconds=STORE_TIMEOUT_SECONDS
+    )
     stack.push_async_callback(redis.aclose)
 
     engine = database.create_database_engine(settings.database_url)
@@ -94,7 +105,10 @@ async def _start(
         await registry.reload(now=clock())
     except RulesInvalid as exc:
         for detail in exc.details:
-            print(f"{detail['file']}:{detail['line']}:{detail['column']}: {detail['message']}", file=sys.stderr)
+            print(
+                f"{detail['file']}:{detail['line']}:{detail['column']}: {detail['message']}",
+                file=sys.stderr,
+            )
         raise StartupError(f"refusing to start: {exc.message}") from None
 
     counters = CounterStore(
@@ -148,26 +162,23 @@ def _prepare_database(engine: Engine) -> None:
 def _announce(api_key: str, signing_secret: str, base_url: str | None) -> None:
     """Print generated credentials once, to the terminal only (never to the logs)."""
     url = base_url or "http://127.0.0.1:8000"
-    print(
-        "\n".join(
-            [
-                "",
-                "Nudge is running on the embedded default (its own redis-server, SQLite under var/).",
-                "Generated for this run only; set NUDGE_API_KEYS and NUDGE_SIGNING_SECRET to keep them:",
-                f"  secret key:     {api_key}",
-                f"  signing secret: {signing_secret}",
-                "",
-                "Try it:",
-                f"  export NUDGE_URL={url} NUDGE_KEY={api_key}",
-                '  curl -s -X PUT "$NUDGE_URL/v1/accounts/acme" -H "Authorization: Bearer $NUDGE_KEY" '
-                "-H 'Content-Type: application/json' -d '{\"plan\": \"free\"}'",
-                '  curl -s "$NUDGE_URL/v1/prompts?account_id=acme" -H "Authorization: Bearer $NUDGE_KEY"',
-                f"  API docs: {url}/docs",
-                "",
-            ]
-        ),
-        flush=True,
-    )
+    auth = '-H "Authorization: Bearer $NUDGE_KEY"'
+    lines = [
+        "",
+        "Nudge is running on the embedded default (its own redis-server, SQLite under var/).",
+        "Generated for this run only (set NUDGE_API_KEYS and NUDGE_SIGNING_SECRET to keep them):",
+        f"  secret key:     {api_key}",
+        f"  signing secret: {signing_secret}",
+        "",
+        "Try it:",
+        f"  export NUDGE_URL={url} NUDGE_KEY={api_key}",
+        f'  curl -s -X PUT "$NUDGE_URL/v1/accounts/acme" {auth} '
+        + "-H 'Content-Type: application/json' -d '{\"plan\": \"free\"}'",
+        f'  curl -s "$NUDGE_URL/v1/prompts?account_id=acme" {auth}',
+        f"  API docs: {url}/docs",
+        "",
+    ]
+    print("\n".join(lines), flush=True)
 
 
 app = create_app()

@@ -17,7 +17,10 @@ class Metrics:
         self.registry = CollectorRegistry(auto_describe=True)
         r = self.registry
         self.http_requests = Counter(
-            "nudge_http_requests", "HTTP requests by route and status", ["method", "route", "status"], registry=r
+            "nudge_http_requests",
+            "HTTP requests by route and status",
+            ["method", "route", "status"],
+            registry=r,
         )
         self.http_latency = Histogram(
             "nudge_http_request_duration_seconds",
@@ -27,7 +30,10 @@ class Metrics:
             registry=r,
         )
         self.prompts_served = Counter(
-            "nudge_prompts_served", "Prompts returned by GET /v1/prompts, by trigger", ["trigger"], registry=r
+            "nudge_prompts_served",
+            "Prompts returned by GET /v1/prompts, by trigger",
+            ["trigger"],
+            registry=r,
         )
         self.prompts_degraded = Counter(
             "nudge_prompts_degraded",
@@ -35,19 +41,31 @@ class Metrics:
             registry=r,
         )
         self.usage_events = Counter(
-            "nudge_usage_events", "Usage events by result (accepted, duplicate)", ["result"], registry=r
+            "nudge_usage_events",
+            "Usage events by result (accepted, duplicate)",
+            ["result"],
+            registry=r,
         )
         self.prompt_events = Counter(
-            "nudge_prompt_events", "Prompt events reported by frontends, by type", ["type"], registry=r
+            "nudge_prompt_events",
+            "Prompt events reported by frontends, by type",
+            ["type"],
+            registry=r,
         )
         self.rules_reloads = Counter(
-            "nudge_rules_reload", "Rule reloads by result (success, failure)", ["result"], registry=r
+            "nudge_rules_reload",
+            "Rule reloads by result (success, failure)",
+            ["result"],
+            registry=r,
         )
         self.rules_last_reload_success = Gauge(
             "nudge_rules_last_reload_success", "1 if the last rule reload succeeded", registry=r
         )
         self.rules_version = Gauge(
-            "nudge_rules_version_info", "The live rule set's version (always 1)", ["version"], registry=r
+            "nudge_rules_version_info",
+            "The live rule set's version (always 1)",
+            ["version"],
+            registry=r,
         )
 
     def set_rules_version(self, version: str) -> None:
@@ -82,4 +100,6 @@ class RequestMetricsMiddleware:
             template = getattr(route, "path", None) or "unmatched"
             method = scope["method"]
             self.metrics.http_requests.labels(method, template, str(status)).inc()
-            self.metrics.http_latency.labels(method, template).observe(time.perf_counter() - started)
+            self.metrics.http_latency.labels(method, template).observe(
+                time.perf_counter() - started
+            )

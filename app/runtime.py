@@ -1,4 +1,4 @@
-"""What one running app holds: the stores, the live rules and the services, built by the lifespan."""
+"""What one running app holds: stores, live rules and services, built by the lifespan."""
 
 from __future__ import annotations
 

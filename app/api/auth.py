@@ -51,7 +51,9 @@ def authenticate(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Caller:
     if credentials is None or credentials.scheme.lower() != "bearer" or not credentials.credentials:
-        raise Unauthorized("missing credentials: send Authorization: Bearer <secret key or client token>")
+        raise Unauthorized(
+            "missing credentials: send Authorization: Bearer <secret key or client token>"
+        )
     token = credentials.credentials
     if _matches_any(token, runtime.api_keys):
         return Caller(kind="secret")

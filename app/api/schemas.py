@@ -69,7 +69,9 @@ class UsageBatchOut(BaseModel):
 class AccountIn(_Body):
     plan: str | None = Field(default=None, examples=["team"])
     attributes: dict[str, Any] | None = Field(
-        default=None, description="Replace the stored attributes.", examples=[{"industry": "retail"}]
+        default=None,
+        description="Replace the stored attributes.",
+        examples=[{"industry": "retail"}],
     )
 
 

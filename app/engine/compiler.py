@@ -103,7 +103,13 @@ def _merge(
     merged = _Merged()
     for document, spec in documents:
         for name, metric in spec.metrics.items():
-            _add(merged.metrics, name, _Located(metric, document, ("metrics", name)), "metric", problems)
+            _add(
+                merged.metrics,
+                name,
+                _Located(metric, document, ("metrics", name)),
+                "metric",
+                problems,
+            )
         for name, plan in spec.plans.items():
             _add(merged.plans, name, _Located(plan, document, ("plans", name)), "plan", problems)
         for index, trigger in enumerate(spec.triggers):

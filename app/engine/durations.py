@@ -14,7 +14,8 @@ def parse_duration(text: str) -> timedelta:
     match = _DURATION.match(text.strip())
     if match is None:
         raise ValueError(
-            f'"{text}" is not a duration; write a whole number and a unit, such as 30m, 12h, 3d or 2w'
+            f'"{text}" is not a duration; write a whole number and a unit, '
+            "such as 30m, 12h, 3d or 2w"
         )
     amount, unit = match.groups()
     return timedelta(**{_UNITS[unit]: int(amount)})

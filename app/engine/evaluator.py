@@ -112,4 +112,4 @@ def render(rules: RuleSet, plan: Plan, trigger: Trigger, usage: float) -> Render
 
 def _reverse(text: str) -> tuple[int, ...]:
     """A key that sorts strings in reverse, so `max` prefers the smallest id."""
-    return tuple(-ord(char) for char in text) + (0,)
+    return (*(-ord(char) for char in text), 0)

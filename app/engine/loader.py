@@ -71,7 +71,9 @@ def rules_version(sources: Mapping[str, str]) -> str:
     return digest.hexdigest()[:16]
 
 
-def load_rules(sources: Mapping[str, str], *, version_names: Mapping[str, str] | None = None) -> LoadResult:
+def load_rules(
+    sources: Mapping[str, str], *, version_names: Mapping[str, str] | None = None
+) -> LoadResult:
     """Parse, validate, merge and compile `sources` (file name -> YAML text).
 
     `version_names` maps a file name to the name hashed into the version (its path

@@ -38,9 +38,7 @@ def compile_template(source: str) -> Template:
     try:
         pieces = list(string.Formatter().parse(source))
     except ValueError as exc:
-        raise ValueError(
-            f"{exc} in {source!r}; write {{{{ and }}}} for literal braces"
-        ) from None
+        raise ValueError(f"{exc} in {source!r}; write {{{{ and }}}} for literal braces") from None
     parts: list[str] = []
     pending = ""
     for literal, name, spec, conversion in pieces:
@@ -79,15 +77,12 @@ def placeholder_values(
     upgrade_limit: float | None,
 ) -> dict[str, str]:
     """The text each placeholder renders to for one account and metric."""
-    if limit is None:
-        remaining: float | None = None
-        percent = 0
-    else:
-        remaining = max(limit - usage, 0)
-        if limit > 0:
-            percent = math.floor(usage * 100 / limit)
-        else:
-            percent = 100 if usage > 0 else 0
+    remaining = None if limit is None else max(limit - usage, 0)
+    percent = 0
+    if limit is not None and limit > 0:
+        percent = math.floor(usage * 100 / limit)
+    elif limit == 0 and usage > 0:
+        percent = 100  # over a zero limit: "100%" reads truer than a division by zero
     return {
         "usage": format_number(usage),
         "limit": format_number(limit),

@@ -51,7 +51,9 @@ def _context(document: SourceDocument, path: DataPath) -> str:
         triggers = document.data.get("triggers") if isinstance(document.data, dict) else None
         entry = triggers[item] if isinstance(triggers, list) and item < len(triggers) else None
         trigger_id = entry.get("id") if isinstance(entry, dict) else None
-        return f'trigger "{trigger_id}": ' if isinstance(trigger_id, str) else f"trigger #{item + 1}: "
+        return (
+            f'trigger "{trigger_id}": ' if isinstance(trigger_id, str) else f"trigger #{item + 1}: "
+        )
     if section in ("metrics", "plans") and len(path) > 2:
         return f'{section[:-1]} "{item}": '
     return ""

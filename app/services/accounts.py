@@ -32,7 +32,9 @@ class AccountService:
             known = ", ".join(sorted(rules.plans))
             raise InvalidRequest(
                 f'unknown plan "{plan}"; the rules define: {known}',
-                details=[{"field": "plan", "message": f'"{plan}" is not a plan; use one of: {known}'}],
+                details=[
+                    {"field": "plan", "message": f'"{plan}" is not a plan; use one of: {known}'}
+                ],
             )
 
         async def mirror(record: AccountRecord) -> None:
@@ -89,4 +91,3 @@ class AccountService:
 
 def _iso(moment: datetime) -> str:
     return moment.isoformat().replace("+00:00", "Z")
-

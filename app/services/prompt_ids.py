@@ -32,7 +32,9 @@ class InvalidPromptId(Exception):
 
 class PromptIdCodec:
     def __init__(self, signing_secret: str) -> None:
-        self._key = hmac.new(signing_secret.encode(), b"nudge/prompt-id/v1", hashlib.sha256).digest()
+        self._key = hmac.new(
+            signing_secret.encode(), b"nudge/prompt-id/v1", hashlib.sha256
+        ).digest()
 
     def encode(self, ref: PromptRef) -> str:
         payload = json.dumps(

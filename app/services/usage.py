@@ -60,7 +60,12 @@ async def record_usage(
 
 
 def _resolve(
-    event: UsageEvent, index: int, *, rules: RuleSet, now: datetime, problems: list[dict[str, object]]
+    event: UsageEvent,
+    index: int,
+    *,
+    rules: RuleSet,
+    now: datetime,
+    problems: list[dict[str, object]],
 ) -> UsageWrite | None:
     def problem(field: str, message: str) -> None:
         problems.append({"index": index, "field": f"events[{index}].{field}", "message": message})
@@ -74,14 +79,21 @@ def _resolve(
         problem("value", f"value must be a finite number of at most {MAX_ABS_VALUE:.0e} in size")
     at = event.timestamp or now
     if at > now + MAX_FUTURE:
-        problem("timestamp", "timestamp is more than 5 minutes in the future; check the sender's clock")
+        problem(
+            "timestamp", "timestamp is more than 5 minutes in the future; check the sender's clock"
+        )
     elif at < now - MAX_AGE:
-        problem("timestamp", "timestamp is more than 35 days old; such usage can no longer be counted")
+        problem(
+            "timestamp", "timestamp is more than 35 days old; such usage can no longer be counted"
+        )
     if metric is not None and metric.window is not None:
         if event.op == "set":
             problem("op", f'"set" is for gauges only; "{metric.name}" is a counter, send "incr"')
         elif event.value < 0:
-            problem("value", f'"{metric.name}" is a counter: it only counts up, so value must be 0 or more')
+            problem(
+                "value",
+                f'"{metric.name}" is a counter: it only counts up, so value must be 0 or more',
+            )
     if metric is None or len(problems) > before:
         return None
     if metric.window is None:

@@ -55,7 +55,9 @@ async def _translated(action: str) -> AsyncIterator[None]:
     try:
         yield
     except (RedisError, OSError, TimeoutError) as exc:
-        reason = type(exc).__name__ if isinstance(exc, TimeoutError) else str(exc) or type(exc).__name__
+        reason = (
+            type(exc).__name__ if isinstance(exc, TimeoutError) else str(exc) or type(exc).__name__
+        )
         raise StoreUnavailable(
             f"Redis did not answer while {action} ({reason}); retry the same request: "
             "what was already stored is recognised and not applied twice"
@@ -151,12 +153,20 @@ class CounterStore:
             await self._redis.set(keys.account_key(account_id), payload)
 
     async def dismiss(
-        self, account_id: str, user_id: str | None, trigger_id: str, *, at: datetime, cooldown: timedelta
+        self,
+        account_id: str,
+        user_id: str | None,
+        trigger_id: str,
+        *,
+        at: datetime,
+        cooldown: timedelta,
     ) -> None:
         seconds = max(int(cooldown.total_seconds()), 1)
         at_ms = int(at.timestamp() * 1000)
         async with _translated("recording the dismissal"):
-            await self._redis.set(keys.dismissal_key(account_id, user_id, trigger_id), at_ms, ex=seconds)
+            await self._redis.set(
+                keys.dismissal_key(account_id, user_id, trigger_id), at_ms, ex=seconds
+            )
 
 
 def _usage_keys(account_id: str, rules: RuleSet, now: datetime) -> dict[str, str]:

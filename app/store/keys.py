@@ -36,6 +36,6 @@ def event_key(account_id: str, event_id: str) -> str:
 
 
 def dismissal_key(account_id: str, user_id: str | None, trigger_id: str) -> str:
-    """When a user (or the account's anonymous user) dismissed a trigger; expires with the cooldown."""
+    """When a user (or the anonymous user) dismissed a trigger; expires with the cooldown."""
     who = f"u:{user_id}" if user_id is not None else "anon"
     return f"{account_tag(account_id)}:d:{trigger_id}:{who}"

@@ -14,7 +14,11 @@ async def test_third_seat_brings_the_full_team_modal_and_dismissing_hides_it(
 
     usage = await client.post(
         "/v1/usage",
-        json={"events": [{"id": "seat-3", "account_id": "acme", "metric": "seats", "value": 3, "op": "set"}]},
+        json={
+            "events": [
+                {"id": "seat-3", "account_id": "acme", "metric": "seats", "value": 3, "op": "set"}
+            ]
+        },
     )
     assert usage.status_code == 202
     assert usage.json() == {"accepted": 1, "duplicates": 0}
@@ -27,7 +31,12 @@ async def test_third_seat_brings_the_full_team_modal_and_dismissing_hides_it(
     assert full["title"] == "Your team is full"
     assert full["body"] == "free includes 3 seats. Upgrade to team to invite more people."
     assert full["cta"] == {"label": "Upgrade", "url": "/billing/upgrade?plan=team"}
-    assert (full["usage"], full["limit"], full["plan"], full["upgrade_plan"]) == (3, 3, "free", "team")
+    assert (full["usage"], full["limit"], full["plan"], full["upgrade_plan"]) == (
+        3,
+        3,
+        "free",
+        "team",
+    )
 
     dismissed = await client.post(f"/v1/prompts/{full['id']}/events", json={"type": "dismissed"})
     assert dismissed.status_code == 202

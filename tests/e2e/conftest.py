@@ -76,7 +76,9 @@ class ServedNudge:
         return code
 
     def client(self, key: str) -> httpx.Client:
-        return httpx.Client(base_url=self.url, headers={"Authorization": f"Bearer {key}"}, timeout=5)
+        return httpx.Client(
+            base_url=self.url, headers={"Authorization": f"Bearer {key}"}, timeout=5
+        )
 
 
 @pytest.fixture

@@ -26,7 +26,11 @@ def test_serve_runs_the_readme_walkthrough_on_the_embedded_default(served: Serve
         assert http.put("/v1/accounts/acme", json={"plan": "free"}).status_code == 200
         posted = http.post(
             "/v1/usage",
-            json={"events": [{"id": "s3", "account_id": "acme", "metric": "seats", "value": 3, "op": "set"}]},
+            json={
+                "events": [
+                    {"id": "s3", "account_id": "acme", "metric": "seats", "value": 3, "op": "set"}
+                ]
+            },
         )
         assert posted.json() == {"accepted": 1, "duplicates": 0}
         prompts = http.get("/v1/prompts", params={"account_id": "acme"}).json()["prompts"]
@@ -56,7 +60,9 @@ def test_usage_survives_a_restart_and_the_embedded_redis_stops_with_the_service(
     with served.client(key) as http:
         http.post(
             "/v1/usage",
-            json={"events": [{"id": "a1", "account_id": "acme", "metric": "api_calls", "value": 42}]},
+            json={
+                "events": [{"id": "a1", "account_id": "acme", "metric": "api_calls", "value": 42}]
+            },
         )
     assert served.stop() == 0
     assert not _listening(redis_port)
@@ -68,7 +74,9 @@ def test_usage_survives_a_restart_and_the_embedded_redis_stops_with_the_service(
         assert usage["api_calls"]["value"] == 42
         again = http.post(
             "/v1/usage",
-            json={"events": [{"id": "a1", "account_id": "acme", "metric": "api_calls", "value": 42}]},
+            json={
+                "events": [{"id": "a1", "account_id": "acme", "metric": "api_calls", "value": 42}]
+            },
         )
         assert again.json() == {"accepted": 0, "duplicates": 1}
 
@@ -106,7 +114,9 @@ def test_redis_url_without_keys_is_a_startup_error(served: ServedNudge) -> None:
 
 
 def test_plain_uvicorn_serves_the_same_app(served: ServedNudge) -> None:
-    served.start(command=[sys.executable, "-m", "uvicorn", "app.main:app", "--port", str(served.port)])
+    served.start(
+        command=[sys.executable, "-m", "uvicorn", "app.main:app", "--port", str(served.port)]
+    )
     key = served.printed(KEY)
     with served.client(key) as http:
         assert http.get("/readyz").json()["status"] == "ready"

@@ -59,9 +59,12 @@ async def test_accounts_spread_over_the_cluster_get_usage_prompts_and_dismissals
     assert len(owners) > 1, "the test accounts should land on more than one node"
 
     for account in ACCOUNTS:
-        assert (await cluster_client.put(f"/v1/accounts/{account}", json={"plan": "free"})).status_code == 200
+        assert (
+            await cluster_client.put(f"/v1/accounts/{account}", json={"plan": "free"})
+        ).status_code == 200
     events = [
-        {"id": f"{a}-seats", "account_id": a, "metric": "seats", "value": 3, "op": "set"} for a in ACCOUNTS
+        {"id": f"{a}-seats", "account_id": a, "metric": "seats", "value": 3, "op": "set"}
+        for a in ACCOUNTS
     ] + [{"id": f"{a}-api", "account_id": a, "metric": "api_calls", "value": 10} for a in ACCOUNTS]
     posted = await cluster_client.post("/v1/usage", json={"events": events})
     assert posted.json() == {"accepted": 2 * len(ACCOUNTS), "duplicates": 0}
@@ -69,14 +72,22 @@ async def test_accounts_spread_over_the_cluster_get_usage_prompts_and_dismissals
     assert retried.json() == {"accepted": 0, "duplicates": 2 * len(ACCOUNTS)}
 
     for account in ACCOUNTS:
-        answer = (await cluster_client.get("/v1/prompts", params={"account_id": account, "user_id": "ana"})).json()
+        answer = (
+            await cluster_client.get(
+                "/v1/prompts", params={"account_id": account, "user_id": "ana"}
+            )
+        ).json()
         assert answer["degraded"] is False
         assert [p["trigger"] for p in answer["prompts"]] == ["seats-full"]
         dismissed = await cluster_client.post(
             f"/v1/prompts/{answer['prompts'][0]['id']}/events", json={"type": "dismissed"}
         )
         assert dismissed.status_code == 202
-        after = (await cluster_client.get("/v1/prompts", params={"account_id": account, "user_id": "ana"})).json()
+        after = (
+            await cluster_client.get(
+                "/v1/prompts", params={"account_id": account, "user_id": "ana"}
+            )
+        ).json()
         assert after["prompts"] == []
         usage = (await cluster_client.get(f"/v1/accounts/{account}")).json()["usage"]
         assert (usage["seats"]["value"], usage["api_calls"]["value"]) == (3, 10)

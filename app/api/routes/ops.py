@@ -20,7 +20,9 @@ async def healthz() -> dict[str, str]:
     responses={503: {"description": "Not ready; `checks` says why"}},
 )
 async def readyz(runtime: RuntimeDep) -> JSONResponse:
-    redis_ok = await runtime.counters.ping(timeout_seconds=max(runtime.settings.redis_timeout_seconds, 0.25))
+    redis_ok = await runtime.counters.ping(
+        timeout_seconds=max(runtime.settings.redis_timeout_seconds, 0.25)
+    )
     checks = {
         "redis": "ok" if redis_ok else "unreachable",
         "rules": "ok" if runtime.registry.loaded else "not loaded",

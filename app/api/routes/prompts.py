@@ -19,7 +19,9 @@ router = APIRouter(prefix="/v1/prompts", tags=["prompts"])
     "",
     response_model=PromptsOut,
     summary="The prompts to show an account's user now",
-    responses={403: {"model": ErrorOut, "description": "A client token naming another account or user"}},
+    responses={
+        403: {"model": ErrorOut, "description": "A client token naming another account or user"}
+    },
 )
 async def get_prompts(
     caller: AnyCaller,
