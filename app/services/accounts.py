@@ -42,7 +42,7 @@ class AccountService:
                 account_id, plan=record.plan, attributes=record.attributes
             )
 
-        record, _created = await self.sql.put_account(
+        record = await self.sql.put_account(
             account_id,
             plan=plan,
             attributes=attributes,
@@ -60,12 +60,11 @@ class AccountService:
         self, account_id: str, record: AccountRecord | None, *, rules: RuleSet, now: datetime
     ) -> dict[str, Any]:
         mirror, usage = await self.counters.read_account(account_id, rules, now=now)
-        if record is not None and (
-            mirror.plan != record.plan or dict(mirror.attributes) != record.attributes
-        ):
-            # Redis lost or missed the mirror (a flush, a failed write): repair it.
+        if record is not None and mirror.plan is None:
+            # Redis lost the mirror (a flush, a lost AOF): restore it from the record, but
+            # only if still missing, so a concurrent PUT's newer mirror is never overwritten.
             await self.counters.write_account(
-                account_id, plan=record.plan, attributes=record.attributes
+                account_id, plan=record.plan, attributes=record.attributes, only_if_missing=True
             )
         plan_name = record.plan if record else rules.default_plan
         plan = rules.plans.get(plan_name)

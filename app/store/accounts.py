@@ -16,7 +16,7 @@ from typing import Any
 import anyio.from_thread
 import anyio.to_thread
 from sqlalchemy import Engine
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from app.errors import StoreUnavailable
@@ -81,13 +81,12 @@ class SqlStore:
         default_plan: str,
         now: datetime,
         mirror: Callable[[AccountRecord], Coroutine[Any, Any, None]],
-    ) -> tuple[AccountRecord, bool]:
-        """Create or update; `None` keeps the stored value. Returns (account, created)."""
+    ) -> AccountRecord:
+        """Create or update; `None` keeps the stored value."""
 
-        def run() -> tuple[AccountRecord, bool]:
+        def write() -> AccountRecord:
             with Session(self._engine) as session, session.begin():
                 row = session.get(AccountRow, account_id, with_for_update=True)
-                created = row is None
                 if row is None:
                     row = AccountRow(
                         account_id=account_id,
@@ -106,9 +105,16 @@ class SqlStore:
                 session.flush()
                 record = _record(row)
                 anyio.from_thread.run(mirror, record)
-            return record, created
+            return record
 
-        result: tuple[AccountRecord, bool] = await self._in_thread(run, "writing the account")
+        def run() -> AccountRecord:
+            try:
+                return write()
+            except IntegrityError:
+                # Two first PUTs of one account raced to insert it; the loser updates it.
+                return write()
+
+        result: AccountRecord = await self._in_thread(run, "writing the account")
         return result
 
     async def add_prompt_event(self, event: PromptEventRecord, *, mirror: Mirror) -> None:

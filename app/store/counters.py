@@ -146,11 +146,16 @@ class CounterStore:
         return _decode_mirror(values[0]), usage
 
     async def write_account(
-        self, account_id: str, *, plan: str, attributes: Mapping[str, Any]
+        self,
+        account_id: str,
+        *,
+        plan: str,
+        attributes: Mapping[str, Any],
+        only_if_missing: bool = False,
     ) -> None:
         payload = json.dumps({"plan": plan, "attributes": attributes}, separators=(",", ":"))
         async with _translated("mirroring the account"):
-            await self._redis.set(keys.account_key(account_id), payload)
+            await self._redis.set(keys.account_key(account_id), payload, nx=only_if_missing)
 
     async def dismiss(
         self,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -261,3 +262,28 @@ async def test_malformed_account_bodies_are_422_and_write_nothing(
     assert answer.status_code == 422
     assert answer.json()["error"]["code"] == "invalid_request"
     assert (await get(api, "acme"))["created_at"] is None
+
+
+async def test_get_restores_a_plan_mirror_that_redis_lost(
+    api: httpx.AsyncClient, redis_server: RedisServer
+) -> None:
+    await put(api, "acme", plan="business")
+    redis_server.client().delete("nudge:{acme}:account")
+    await api.post(
+        "/v1/usage",
+        json={"events": [{"id": "s", "account_id": "acme", "metric": "seats", "value": 3}]},
+    )
+    assert await prompt_triggers(api, "acme") == ["seats-full"]  # mirror lost: default plan
+
+    assert (await get(api, "acme"))["plan"] == "business"
+
+    assert await prompt_triggers(api, "acme") == []  # business has no seat limit
+    mirrored = json.loads(redis_server.client().get("nudge:{acme}:account") or "{}")
+    assert mirrored["plan"] == "business"
+
+
+async def test_concurrent_first_puts_of_one_account_all_succeed(api: httpx.AsyncClient) -> None:
+    answers = await asyncio.gather(*(put(api, "newco", plan="team") for _ in range(8)))
+
+    assert [answer.status_code for answer in answers] == [200] * 8
+    assert (await get(api, "newco"))["plan"] == "team"
