@@ -12,6 +12,7 @@ import secrets
 import sys
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
 
 from fastapi import FastAPI
 from sqlalchemy import Engine
@@ -83,7 +84,7 @@ async def _start(
     stack: AsyncExitStack,
     base_url: str | None,
 ) -> Runtime:
-    api_keys, signing_secret, generated = _credentials(settings)
+    credentials = _credentials(settings)
 
     redis_url = settings.redis_url
     if redis_url is None:
@@ -117,13 +118,13 @@ async def _start(
         dedupe_ttl_seconds=settings.dedupe_ttl_hours * 3600,
     )
     sql = SqlStore(engine)
-    codec = PromptIdCodec(signing_secret)
-    if generated:
-        _announce(api_keys[0], signing_secret, base_url)
+    codec = PromptIdCodec(credentials.signing_secret)
+    if credentials.generated_key or credentials.generated_secret:
+        _announce(credentials, base_url)
     return Runtime(
         settings=settings,
-        api_keys=api_keys,
-        signing_secret=signing_secret,
+        api_keys=credentials.api_keys,
+        signing_secret=credentials.signing_secret,
         clock=clock,
         metrics=metrics,
         registry=registry,
@@ -135,16 +136,29 @@ async def _start(
     )
 
 
-def _credentials(settings: Settings) -> tuple[tuple[str, ...], str, bool]:
-    """Keys and secret from settings; generated only for the embedded default."""
-    keys = tuple(key.get_secret_value() for key in settings.api_keys)
-    secret = settings.signing_secret.get_secret_value() if settings.signing_secret else None
-    if keys and secret:
-        return keys, secret, False
+@dataclass(frozen=True)
+class _Credentials:
+    api_keys: tuple[str, ...]
+    signing_secret: str
+    generated_key: str | None  # set only when generated here, to be printed once
+    generated_secret: str | None
+
+
+def _credentials(settings: Settings) -> _Credentials:
+    """Keys and secret from settings; what is missing is generated (embedded default only)."""
     problem = settings.credentials_problem()
     if problem:
         raise StartupError(problem)
-    return keys or (secrets.token_urlsafe(32),), secret or secrets.token_urlsafe(48), True
+    keys = tuple(key.get_secret_value() for key in settings.api_keys)
+    secret = settings.signing_secret.get_secret_value() if settings.signing_secret else None
+    generated_key = None if keys else secrets.token_urlsafe(32)
+    generated_secret = None if secret else secrets.token_urlsafe(48)
+    return _Credentials(
+        api_keys=keys or (str(generated_key),),
+        signing_secret=secret or str(generated_secret),
+        generated_key=generated_key,
+        generated_secret=generated_secret,
+    )
 
 
 def _prepare_database(engine: Engine) -> None:
@@ -159,19 +173,24 @@ def _prepare_database(engine: Engine) -> None:
         )
 
 
-def _announce(api_key: str, signing_secret: str, base_url: str | None) -> None:
-    """Print generated credentials once, to the terminal only (never to the logs)."""
+def _announce(credentials: _Credentials, base_url: str | None) -> None:
+    """Print what was generated once, to the terminal only (never to the logs)."""
     url = base_url or "http://127.0.0.1:8000"
     auth = '-H "Authorization: Bearer $NUDGE_KEY"'
+    key = credentials.generated_key or "<one of NUDGE_API_KEYS>"
     lines = [
         "",
         "Nudge is running on the embedded default (its own redis-server, SQLite under var/).",
         "Generated for this run only (set NUDGE_API_KEYS and NUDGE_SIGNING_SECRET to keep them):",
-        f"  secret key:     {api_key}",
-        f"  signing secret: {signing_secret}",
+    ]
+    if credentials.generated_key:
+        lines.append(f"  secret key:     {credentials.generated_key}")
+    if credentials.generated_secret:
+        lines.append(f"  signing secret: {credentials.generated_secret}")
+    lines += [
         "",
         "Try it:",
-        f"  export NUDGE_URL={url} NUDGE_KEY={api_key}",
+        f"  export NUDGE_URL={url} NUDGE_KEY={key}",
         f'  curl -s -X PUT "$NUDGE_URL/v1/accounts/acme" {auth} '
         + "-H 'Content-Type: application/json' -d '{\"plan\": \"free\"}'",
         f'  curl -s "$NUDGE_URL/v1/prompts?account_id=acme" {auth}',

@@ -121,3 +121,15 @@ def test_plain_uvicorn_serves_the_same_app(served: ServedNudge) -> None:
     with served.client(key) as http:
         assert http.get("/readyz").json()["status"] == "ready"
         assert http.get("/v1/rules").json()["default_plan"] == "free"
+
+
+def test_a_configured_key_is_never_printed_only_what_was_generated(served: ServedNudge) -> None:
+    served.env["NUDGE_API_KEYS"] = "configured-key-not-to-be-printed"
+    served.start()
+    assert served.printed(r"signing secret:\s+(\S+)")
+    with served.client("configured-key-not-to-be-printed") as http:
+        assert http.get("/v1/rules").status_code == 200
+    served.stop()
+    output = "".join(served.output)
+    assert "configured-key-not-to-be-printed" not in output
+    assert "secret key:" not in output
