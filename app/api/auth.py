@@ -46,7 +46,7 @@ def _matches_any(candidate: str, keys: tuple[str, ...]) -> bool:
     return found
 
 
-def authenticate(
+async def authenticate(
     runtime: RuntimeDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Caller:
@@ -66,7 +66,7 @@ def authenticate(
     return Caller(kind="client", account_id=identity.account_id, user_id=identity.user_id)
 
 
-def require_secret(caller: Annotated[Caller, Depends(authenticate)]) -> Caller:
+async def require_secret(caller: Annotated[Caller, Depends(authenticate)]) -> Caller:
     if caller.kind != "secret":
         raise Forbidden(
             "client tokens may only call GET /v1/prompts and POST /v1/prompts/{id}/events; "

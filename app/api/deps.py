@@ -11,7 +11,7 @@ from app.runtime import Runtime
 from app.services.rule_registry import LiveRules
 
 
-def get_runtime(request: Request) -> Runtime:
+async def get_runtime(request: Request) -> Runtime:
     runtime: Runtime = request.app.state.runtime
     return runtime
 
@@ -19,12 +19,12 @@ def get_runtime(request: Request) -> Runtime:
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
-def get_live_rules(runtime: RuntimeDep) -> LiveRules:
+async def get_live_rules(runtime: RuntimeDep) -> LiveRules:
     """The rule set this request uses from start to end, even if a reload swaps it meanwhile."""
     return runtime.registry.live
 
 
-def get_now(runtime: RuntimeDep) -> datetime:
+async def get_now(runtime: RuntimeDep) -> datetime:
     return runtime.clock()
 
 

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 from typing import TypeAlias
 
-from redis.asyncio import Redis, RedisCluster
+from redis.asyncio import BlockingConnectionPool, Redis, RedisCluster
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 RedisClient: TypeAlias = "Redis | RedisCluster"
+
+# Connections per process (per node on a cluster). When all are busy a call waits for
+# one instead of failing: usage batches spanning many accounts and bursts of prompt
+# requests queue here, each still bounded by its own time budget.
+MAX_CONNECTIONS = 100
 
 
 def create_redis(url: str, *, cluster: bool, timeout_seconds: float) -> RedisClient:
@@ -20,9 +25,12 @@ def create_redis(url: str, *, cluster: bool, timeout_seconds: float) -> RedisCli
             decode_responses=True,
             socket_connect_timeout=timeout_seconds,
             socket_timeout=timeout_seconds,
+            max_connections=MAX_CONNECTIONS,
         )
-    return Redis.from_url(
+    pool = BlockingConnectionPool.from_url(
         url,
+        max_connections=MAX_CONNECTIONS,
+        timeout=timeout_seconds,
         decode_responses=True,
         socket_connect_timeout=timeout_seconds,
         socket_timeout=timeout_seconds,
@@ -31,3 +39,4 @@ def create_redis(url: str, *, cluster: bool, timeout_seconds: float) -> RedisCli
         # Safe because every write is idempotent (usage is deduplicated by event id).
         retry=Retry(NoBackoff(), 1, supported_errors=(RedisConnectionError,)),
     )
+    return Redis(connection_pool=pool)

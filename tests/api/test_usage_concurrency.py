@@ -101,3 +101,15 @@ async def test_usage_with_redis_down_is_503_with_retry_after_and_retry_counts_on
     assert again.json() == {"accepted": 0, "duplicates": 50}
     assert (await usage_of(client, "acme"))["api_calls"] == 60
     assert (await usage_of(client, "globex"))["dashboards"] == 20
+
+
+async def test_a_full_batch_over_a_thousand_accounts_is_accepted(client: httpx.AsyncClient) -> None:
+    batch = [event(f"e-{n}", "api_calls", f"acct-{n}", value=n) for n in range(1000)]
+
+    answers = await asyncio.gather(
+        *(client.post("/v1/usage", json={"events": batch}) for _ in range(3))
+    )
+
+    assert [a.status_code for a in answers] == [202] * 3, answers[0].text
+    assert sum(a.json()["accepted"] for a in answers) == 1000
+    assert (await usage_of(client, "acct-999"))["api_calls"] == 999
