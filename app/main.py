@@ -14,8 +14,11 @@ import sys
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
+from typing import Any
 
 from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+from fastapi.routing import APIRoute
 from sqlalchemy import Engine
 
 from app.api.body_limit import BodyLimitMiddleware
@@ -75,11 +78,30 @@ def create_app(
         lifespan=lifespan,
     )
     install_error_handlers(app)
-    for router in (usage.router, accounts.router, prompts.router, rules.router, ops.router):
+    # The prompt path first: routes are matched in order, and it is the hot one.
+    app.router.routes.append(prompts.PROMPTS_ROUTE)
+    for router in (prompts.router, usage.router, accounts.router, rules.router, ops.router):
         app.include_router(router)
+    _document(app, prompts.PROMPTS_DOC)
     app.add_middleware(BodyLimitMiddleware)
     app.add_middleware(RequestMetricsMiddleware, metrics=metrics)
     return app
+
+
+def _document(app: FastAPI, *routes: APIRoute) -> None:
+    """Add to the OpenAPI document routes that are served outside FastAPI's routing."""
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = get_openapi(
+                title=app.title,
+                version=app.version,
+                summary=app.summary,
+                routes=[*routes, *app.routes],
+            )
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 async def _start(

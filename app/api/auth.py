@@ -13,12 +13,14 @@ from typing import Annotated, Literal
 
 from fastapi import Depends
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security.utils import get_authorization_scheme_param
 
 from app.api.deps import RuntimeDep
 from app.errors import Forbidden, Unauthorized
+from app.runtime import Runtime
 from app.services.client_tokens import InvalidClientToken, verify_client_token
 
-_bearer = HTTPBearer(
+bearer_scheme = HTTPBearer(
     auto_error=False,
     description="A secret key from NUDGE_API_KEYS, or a client token (JWT) for browsers.",
 )
@@ -46,15 +48,25 @@ def _matches_any(candidate: str, keys: tuple[str, ...]) -> bool:
     return found
 
 
-async def authenticate(
-    runtime: RuntimeDep,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> Caller:
-    if credentials is None or credentials.scheme.lower() != "bearer" or not credentials.credentials:
+BearerDep = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)]
+
+
+async def authenticate(runtime: RuntimeDep, credentials: BearerDep) -> Caller:
+    return identify(runtime, credentials.credentials if credentials else None)
+
+
+def bearer_token(authorization: str | None) -> str | None:
+    """The token of an `Authorization: Bearer <token>` header, parsed as HTTPBearer does."""
+    scheme, token = get_authorization_scheme_param(authorization)
+    return token if scheme.lower() == "bearer" and token else None
+
+
+def identify(runtime: Runtime, token: str | None) -> Caller:
+    """The caller a bearer token names; 401 if it names nobody."""
+    if not token:
         raise Unauthorized(
             "missing credentials: send Authorization: Bearer <secret key or client token>"
         )
-    token = credentials.credentials
     if _matches_any(token, runtime.api_keys):
         return Caller(kind="secret")
     if token.count(".") != 2:

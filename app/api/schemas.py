@@ -120,6 +120,20 @@ class PromptsOut(BaseModel):
     )
 
 
+class PromptQuery(BaseModel):
+    """The query of GET /v1/prompts (unknown parameters, such as cache busters, are ignored)."""
+
+    account_id: AccountId | None = Field(
+        default=None, description="Required with a secret key; a client token decides it."
+    )
+    user_id: UserId | None = Field(
+        default=None, description="Omit for the account's anonymous user."
+    )
+    placement: str | None = Field(
+        default=None, min_length=1, max_length=64, description="Where the prompt would show."
+    )
+
+
 class PromptEventIn(_Body):
     type: Literal["shown", "clicked", "dismissed", "converted"]
 
