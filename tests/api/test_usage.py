@@ -3,30 +3,14 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import httpx
 
 from tests.support.clock import FakeClock
 from tests.support.redis_server import RedisServer
+from tests.support.usage import event, post_events, usage_of
 
 MID_MARCH = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
-
-
-def event(
-    event_id: str, metric: str = "api_calls", account: str = "acme", **fields: Any
-) -> dict[str, Any]:
-    return {"id": event_id, "account_id": account, "metric": metric, **fields}
-
-
-async def post_events(client: httpx.AsyncClient, *events: dict[str, Any]) -> httpx.Response:
-    return await client.post("/v1/usage", json={"events": list(events)})
-
-
-async def usage_of(client: httpx.AsyncClient, account: str) -> dict[str, Any]:
-    answer = await client.get(f"/v1/accounts/{account}")
-    assert answer.status_code == 200, answer.text
-    return {metric: entry["value"] for metric, entry in answer.json()["usage"].items()}
 
 
 def rfc3339(moment: datetime) -> str:

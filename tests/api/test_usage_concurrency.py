@@ -8,16 +8,7 @@ from typing import Any
 import httpx
 
 from tests.support.redis_server import RedisServer
-
-
-def event(event_id: str, metric: str, account: str, **fields: Any) -> dict[str, Any]:
-    return {"id": event_id, "account_id": account, "metric": metric, **fields}
-
-
-async def usage_of(client: httpx.AsyncClient, account: str) -> dict[str, Any]:
-    answer = await client.get(f"/v1/accounts/{account}")
-    assert answer.status_code == 200, answer.text
-    return {metric: entry["value"] for metric, entry in answer.json()["usage"].items()}
+from tests.support.usage import event, usage_of
 
 
 def mixed_batch() -> list[dict[str, Any]]:

@@ -9,24 +9,9 @@ import httpx
 import pytest
 
 from tests.support.clock import FakeClock
+from tests.support.usage import event, post_events, usage_of
 
 MID_MARCH = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
-
-
-def event(
-    event_id: str, metric: str = "api_calls", account: str = "acme", **fields: Any
-) -> dict[str, Any]:
-    return {"id": event_id, "account_id": account, "metric": metric, **fields}
-
-
-async def post_events(client: httpx.AsyncClient, *events: dict[str, Any]) -> httpx.Response:
-    return await client.post("/v1/usage", json={"events": list(events)})
-
-
-async def usage_of(client: httpx.AsyncClient, account: str) -> dict[str, Any]:
-    answer = await client.get(f"/v1/accounts/{account}")
-    assert answer.status_code == 200, answer.text
-    return {metric: entry["value"] for metric, entry in answer.json()["usage"].items()}
 
 
 async def test_batch_of_more_than_1000_events_is_refused_whole(client: httpx.AsyncClient) -> None:
