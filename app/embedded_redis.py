@@ -51,7 +51,7 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def _die_with_parent() -> None:
+def die_with_parent() -> None:
     # Linux: if Nudge is killed outright, the kernel stops its redis-server too.
     if sys.platform.startswith("linux"):
         import ctypes
@@ -101,7 +101,7 @@ class EmbeddedRedis:
             command,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
-            preexec_fn=_die_with_parent,
+            preexec_fn=die_with_parent,
         )
         self._wait_until_ready()
         return self.url

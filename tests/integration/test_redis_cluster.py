@@ -22,9 +22,11 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisCluster]:
     if redis_server_binary() is None:
         pytest.fail("redis-server is needed for the cluster test")
     nodes = RedisCluster(Path(tmp_path_factory.mktemp("cluster")))
-    nodes.start()
-    yield nodes
-    nodes.stop()
+    try:
+        nodes.start()
+        yield nodes
+    finally:
+        nodes.stop()
 
 
 @pytest.fixture

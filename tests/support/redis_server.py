@@ -15,7 +15,7 @@ from pathlib import Path
 
 import redis
 
-from app.embedded_redis import EmbeddedRedisError, find_redis_server
+from app.embedded_redis import EmbeddedRedisError, die_with_parent, find_redis_server
 
 
 def redis_server_binary() -> str | None:
@@ -74,6 +74,7 @@ class RedisServer:
             [self.binary, *arguments, *self.extra_args],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            preexec_fn=die_with_parent,  # no stray servers if the test run is killed
         )
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
