@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import json
 import math
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+)
 
 from app.identifiers import ID_REGEX
 
@@ -66,11 +74,24 @@ class UsageBatchOut(BaseModel):
     duplicates: int
 
 
+MAX_ATTRIBUTES_BYTES = 16 * 1024
+
+
+def _small_attributes(value: dict[str, Any] | None) -> dict[str, Any] | None:
+    # Attributes are mirrored into Redis and read on every prompt request: keep them small.
+    if value is not None and len(json.dumps(value)) > MAX_ATTRIBUTES_BYTES:
+        raise ValueError(
+            f"attributes are over {MAX_ATTRIBUTES_BYTES // 1024} KiB as JSON; "
+            "keep to the few facts rules and reports need"
+        )
+    return value
+
+
 class AccountIn(_Body):
     plan: str | None = Field(default=None, examples=["team"])
-    attributes: dict[str, Any] | None = Field(
+    attributes: Annotated[dict[str, Any] | None, AfterValidator(_small_attributes)] = Field(
         default=None,
-        description="Replace the stored attributes.",
+        description="Replace the stored attributes (at most 16 KiB as JSON).",
         examples=[{"industry": "retail"}],
     )
 

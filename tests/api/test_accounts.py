@@ -287,3 +287,17 @@ async def test_concurrent_first_puts_of_one_account_all_succeed(api: httpx.Async
 
     assert [answer.status_code for answer in answers] == [200] * 8
     assert (await get(api, "newco"))["plan"] == "team"
+
+
+async def test_attributes_over_16_kib_are_refused_and_nothing_is_written(
+    api: httpx.AsyncClient,
+) -> None:
+    await put(api, "acme", plan="team", attributes={"industry": "retail"})
+
+    answer = await put(api, "acme", plan="free", attributes={"notes": "x" * 17_000})
+
+    assert answer.status_code == 422
+    assert answer.json()["error"]["details"][0]["field"] == "attributes"
+    assert "16 KiB" in answer.json()["error"]["message"]
+    stored = await get(api, "acme")
+    assert (stored["plan"], stored["attributes"]) == ("team", {"industry": "retail"})
