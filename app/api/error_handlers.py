@@ -76,6 +76,8 @@ def _detail(error: Any) -> dict[str, Any]:
     field = ""
     for part in loc:
         field += f"[{part}]" if isinstance(part, int) else (f".{part}" if field else str(part))
+    if not field and tuple(error.get("loc", ())) == ("body",):
+        field = "body"  # the body itself is missing or is not an object
     detail: dict[str, Any] = {"field": field or None, "message": _message(error)}
     if len(loc) >= 2 and loc[0] == "events" and isinstance(loc[1], int):
         detail["index"] = loc[1]
@@ -86,6 +88,8 @@ def _message(error: Any) -> str:
     kind = error.get("type")
     if kind == "string_pattern_mismatch" and error.get("ctx", {}).get("pattern") == ID_REGEX:
         return f"must be {ID_RULE}"
+    if kind == "missing" and tuple(error.get("loc", ())) == ("body",):
+        return "a JSON object body is required; send it with Content-Type: application/json"
     if kind == "missing":
         return "is required"
     if kind in ("model_attributes_type", "dict_type") and tuple(error.get("loc", ())) == ("body",):
@@ -107,6 +111,12 @@ async def _http_error(request: Request, exc: HTTPException) -> JSONResponse:
     elif exc.status_code == 405:
         allowed = (exc.headers or {}).get("Allow", "")
         message = f"{where} is not allowed" + (f"; this path takes {allowed}" if allowed else "")
+    elif exc.status_code == 400:
+        # Starlette's parser gave up: nesting too deep, a number with thousands of digits.
+        message = (
+            "the body could not be parsed as JSON (too deeply nested, or a number too long); "
+            "send a JSON object as the API describes"
+        )
     else:
         message = str(exc.detail) if exc.detail else code.replace("_", " ")
     return error_response(exc.status_code, code, message, headers=exc.headers)

@@ -24,9 +24,24 @@ AccountId = Annotated[str, Field(pattern=ID_REGEX, examples=["acme"])]
 UserId = Annotated[str, Field(pattern=ID_REGEX, examples=["u_42"])]
 
 
+def _json_kind(value: object) -> str:
+    """How JSON calls the type of a parsed value, for messages."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, str):
+        return f"the string {json.dumps(value)}"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, dict):
+        return "an object"
+    return type(value).__name__
+
+
 def _json_number(value: object) -> object:
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ValueError(f"must be a JSON number, not {type(value).__name__} {value!r}")
+        raise ValueError(f"must be a JSON number, not {_json_kind(value)}")
     if not math.isfinite(value):
         raise ValueError("must be a finite number")
     return value

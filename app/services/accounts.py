@@ -28,14 +28,24 @@ class AccountService:
         rules: RuleSet,
         now: datetime,
     ) -> dict[str, Any]:
+        known = ", ".join(sorted(rules.plans))
         if plan is not None and plan not in rules.plans:
-            known = ", ".join(sorted(rules.plans))
             raise InvalidRequest(
                 f'unknown plan "{plan}"; the rules define: {known}',
                 details=[
                     {"field": "plan", "message": f'"{plan}" is not a plan; use one of: {known}'}
                 ],
             )
+        if plan is None:
+            stored = await self.sql.get_account(account_id)
+            if stored is not None and stored.plan not in rules.plans:
+                # Keeping a plan the rules no longer have would answer 200 and leave the
+                # account without prompts: ask for the plan it is on now.
+                raise InvalidRequest(
+                    f'the account\'s plan "{stored.plan}" is no longer in the rules; '
+                    f"send its current plan, one of: {known}",
+                    details=[{"field": "plan", "message": f"is required; use one of: {known}"}],
+                )
 
         async def mirror(record: AccountRecord) -> None:
             await self.counters.write_account(

@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 from importlib import resources
 from typing import Any, Literal
 
-from redis.exceptions import RedisError
+from redis.exceptions import RedisError, ResponseError
 
 from app.engine.model import AccountState, RuleSet
 from app.engine.windows import window_id
@@ -54,13 +54,18 @@ async def _translated(action: str) -> AsyncIterator[None]:
     """Turn every way Redis can fail into StoreUnavailable, with what we were doing."""
     try:
         yield
+    except ResponseError as exc:
+        # Redis answered, with an error: out of memory, read-only replica, and the like.
+        raise StoreUnavailable(
+            f"Redis refused a command while {action} ({exc}); the operator must fix Redis, "
+            "then retry the same request"
+        ) from exc
     except (RedisError, OSError, TimeoutError) as exc:
         reason = (
             type(exc).__name__ if isinstance(exc, TimeoutError) else str(exc) or type(exc).__name__
         )
         raise StoreUnavailable(
-            f"Redis did not answer while {action} ({reason}); retry the same request: "
-            "what was already stored is recognised and not applied twice"
+            f"Redis did not answer while {action} ({reason}); retry the same request"
         ) from exc
 
 
@@ -87,6 +92,7 @@ class CounterStore:
         whole call raises StoreUnavailable; a retry completes it, and what was
         applied already counts as duplicate.
         """
+        # A retry of the same batch is safe: events already stored count as duplicates.
         async with _translated("storing usage"):
             results = await asyncio.gather(
                 *(self._apply_account(account, events) for account, events in writes.items())

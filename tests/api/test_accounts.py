@@ -6,6 +6,7 @@ import asyncio
 import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -301,3 +302,22 @@ async def test_attributes_over_16_kib_are_refused_and_nothing_is_written(
     assert "16 KiB" in answer.json()["error"]["message"]
     stored = await get(api, "acme")
     assert (stored["plan"], stored["attributes"]) == ("team", {"industry": "retail"})
+
+
+async def test_put_without_a_plan_asks_for_one_when_the_stored_plan_left_the_rules(
+    api: httpx.AsyncClient, rules_dir: Path
+) -> None:
+    await put(api, "acme", plan="team")
+    core = rules_dir / "core.yaml"
+    core.write_text(
+        core.read_text()
+        .replace("  team:", "  squad:")
+        .replace("upgrade_to: team", "upgrade_to: squad")
+    )
+    assert (await api.post("/v1/rules/reload")).status_code == 200
+
+    answer = await put(api, "acme", attributes={"seats_wanted": 40})
+
+    assert answer.status_code == 422
+    assert 'plan "team" is no longer in the rules' in answer.json()["error"]["message"]
+    assert (await put(api, "acme", plan="squad")).json()["plan"] == "squad"

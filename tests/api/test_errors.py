@@ -171,3 +171,30 @@ async def test_openapi_document_shows_the_usage_contract(client: httpx.AsyncClie
         == 1000
     )
     assert "ErrorOut" in document["components"]["schemas"]
+
+
+async def test_a_missing_body_names_the_body(client: httpx.AsyncClient) -> None:
+    answer = await client.put("/v1/accounts/acme")
+
+    assert answer.status_code == 422
+    detail = answer.json()["error"]["details"][0]
+    assert detail["field"] == "body"
+    assert "a JSON object body is required" in detail["message"]
+
+
+async def test_an_unparseable_body_is_400_with_a_message_a_person_can_act_on(
+    client: httpx.AsyncClient,
+) -> None:
+    too_deep = '{"events": ' + "[" * 100_000 + "]" * 100_000 + "}"
+    answer = await client.post(
+        "/v1/usage", content=too_deep, headers={"Content-Type": "application/json"}
+    )
+
+    assert answer.status_code == 400
+    assert answer.json()["error"]["code"] == "bad_request"
+    assert "could not be parsed as JSON" in answer.json()["error"]["message"]
+
+
+async def test_health_checks_answer_head_requests(client: httpx.AsyncClient) -> None:
+    assert (await client.head("/healthz")).status_code == 200
+    assert (await client.head("/readyz")).status_code == 200

@@ -6,9 +6,10 @@ from fastapi import APIRouter, Path
 
 from app.api.auth import SecretCaller
 from app.api.deps import LiveRulesDep, NowDep, RuntimeDep
+from app.api.responses import BODY_ERRORS, V1_ERRORS
 from app.api.schemas import AccountId, AccountIn, AccountOut
 
-router = APIRouter(prefix="/v1/accounts", tags=["accounts"])
+router = APIRouter(prefix="/v1/accounts", tags=["accounts"], responses=V1_ERRORS)
 AccountPath = Annotated[AccountId, Path(description="The account (workspace, org) id.")]
 
 
@@ -17,6 +18,7 @@ AccountPath = Annotated[AccountId, Path(description="The account (workspace, org
     response_model=AccountOut,
     response_model_exclude_unset=True,
     summary="Create or update an account",
+    responses=BODY_ERRORS,
 )
 async def put_account(
     account_id: AccountPath,

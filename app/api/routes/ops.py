@@ -9,7 +9,9 @@ from app.api.deps import RuntimeDep
 router = APIRouter(tags=["ops"])
 
 
+# HEAD too, for load balancers that probe with it (kept out of the OpenAPI document).
 @router.get("/healthz", summary="Liveness: the process answers")
+@router.head("/healthz", include_in_schema=False)
 async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
@@ -19,6 +21,7 @@ async def healthz() -> dict[str, str]:
     summary="Readiness: Redis reachable and rules loaded",
     responses={503: {"description": "Not ready; `checks` says why"}},
 )
+@router.head("/readyz", include_in_schema=False)
 async def readyz(runtime: RuntimeDep) -> JSONResponse:
     redis_ok = await runtime.counters.ping(
         timeout_seconds=max(runtime.settings.redis_timeout_seconds, 0.25)

@@ -19,13 +19,14 @@ from starlette.types import Scope
 from app.api.auth import AnyCaller, bearer_scheme, bearer_token, identify
 from app.api.deps import LiveRulesDep, NowDep, RuntimeDep
 from app.api.query import openapi_parameters, parse_query
+from app.api.responses import BODY_ERRORS, V1_ERRORS
 from app.api.schemas import ErrorOut, PromptEventIn, PromptQuery, PromptsOut
 from app.errors import InvalidRequest, NotFound
 from app.runtime import Runtime
 from app.services.prompt_events import record_prompt_event
 from app.services.prompt_ids import InvalidPromptId
 
-router = APIRouter(prefix="/v1/prompts", tags=["prompts"])
+router = APIRouter(prefix="/v1/prompts", tags=["prompts"], responses=V1_ERRORS)
 
 
 async def get_prompts(request: Request) -> JSONResponse:
@@ -76,11 +77,7 @@ PROMPTS_DOC = APIRoute(
     summary="The prompts to show an account's user now",
     response_model=PromptsOut,
     dependencies=[Depends(bearer_scheme)],
-    responses={
-        401: {"model": ErrorOut, "description": "No, a bad or an expired credential"},
-        403: {"model": ErrorOut, "description": "A client token naming another account or user"},
-        422: {"model": ErrorOut, "description": "An invalid query parameter"},
-    },
+    responses=V1_ERRORS,
     openapi_extra={"parameters": openapi_parameters(PromptQuery)},
 )
 
@@ -90,8 +87,8 @@ PROMPTS_DOC = APIRoute(
     status_code=202,
     summary="Report what the user did with a prompt",
     responses={
+        **BODY_ERRORS,
         404: {"model": ErrorOut, "description": "Unknown, altered or expired prompt id"},
-        503: {"model": ErrorOut, "description": "Storage unavailable; retry"},
     },
 )
 async def post_prompt_event(

@@ -6,10 +6,11 @@ from fastapi import APIRouter
 
 from app.api.auth import SecretCaller
 from app.api.deps import NowDep, RuntimeDep
+from app.api.responses import V1_ERRORS
 from app.api.schemas import ErrorOut, ReloadOut, RulesOut
 from app.engine.describe import describe_rules
 
-router = APIRouter(prefix="/v1/rules", tags=["rules"])
+router = APIRouter(prefix="/v1/rules", tags=["rules"], responses=V1_ERRORS)
 
 
 @router.get("", response_model=RulesOut, summary="The live rule set and the last reload error")
@@ -37,7 +38,9 @@ async def get_rules(_caller: SecretCaller, runtime: RuntimeDep) -> dict[str, Any
     "/reload",
     response_model=ReloadOut,
     summary="Reload the rule files; on errors the last good set stays live",
-    responses={422: {"model": ErrorOut, "description": "Every error, with file and line"}},
+    responses={
+        422: {"model": ErrorOut, "description": "Every rule error, with file, line and column"}
+    },
 )
 async def reload_rules(_caller: SecretCaller, runtime: RuntimeDep, now: NowDep) -> ReloadOut:
     live = await runtime.registry.reload(now=now)

@@ -4,10 +4,11 @@ from fastapi import APIRouter
 
 from app.api.auth import SecretCaller
 from app.api.deps import LiveRulesDep, NowDep, RuntimeDep
-from app.api.schemas import ErrorOut, UsageBatchIn, UsageBatchOut
+from app.api.responses import BODY_ERRORS, V1_ERRORS
+from app.api.schemas import UsageBatchIn, UsageBatchOut
 from app.services.usage import UsageEvent, record_usage
 
-router = APIRouter(prefix="/v1/usage", tags=["usage"])
+router = APIRouter(prefix="/v1/usage", tags=["usage"], responses=V1_ERRORS)
 
 
 @router.post(
@@ -15,11 +16,7 @@ router = APIRouter(prefix="/v1/usage", tags=["usage"])
     status_code=202,
     response_model=UsageBatchOut,
     summary="Report usage events (idempotent by event id)",
-    responses={
-        413: {"model": ErrorOut, "description": "Body over 1 MiB"},
-        422: {"model": ErrorOut, "description": "An invalid event; nothing was applied"},
-        503: {"model": ErrorOut, "description": "Redis unavailable; retry the same batch"},
-    },
+    responses=BODY_ERRORS,
 )
 async def post_usage(
     body: UsageBatchIn, _caller: SecretCaller, runtime: RuntimeDep, live: LiveRulesDep, now: NowDep
