@@ -6,6 +6,7 @@ Exit codes: 0 ok, 1 invalid rules (or another failed check), 2 bad usage or sett
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import sys
 from collections.abc import Sequence
@@ -15,7 +16,8 @@ from typing import TYPE_CHECKING
 from pydantic import ValidationError
 
 from app.engine.durations import parse_duration
-from app.engine.loader import load_rules_dir
+from app.engine.json_schema import rule_file_schema_json
+from app.engine.loader import LoadResult, load_rules_dir
 from app.settings import Settings, load_settings
 
 if TYPE_CHECKING:
@@ -45,9 +47,22 @@ def _parser() -> argparse.ArgumentParser:
     rules = commands.add_parser("rules", help="work with rule files").add_subparsers(
         metavar="ACTION"
     )
-    check = rules.add_parser("check", help="validate a rules directory; exit 1 on any error")
+    check = rules.add_parser(
+        "check",
+        help="validate a rules directory; exit 1 on any error (warnings only with --strict)",
+    )
     check.add_argument("dir", nargs="?", help="rules directory (default: NUDGE_RULES_DIR or rules)")
+    check.add_argument("--strict", action="store_true", help="exit 1 on warnings too")
+    check.add_argument(
+        "--format",
+        choices=("text", "json"),
+        default="text",
+        help="text: one problem a line (default); json: one document on stdout, for CI",
+    )
     check.set_defaults(run=_rules_check)
+    schema = rules.add_parser("schema", help="print the JSON Schema of a rule file, for editors")
+    schema.add_argument("--output", metavar="FILE", help="write it to FILE instead of stdout")
+    schema.set_defaults(run=_rules_schema)
 
     db = commands.add_parser("db", help="database migrations").add_subparsers(metavar="ACTION")
     upgrade = db.add_parser("upgrade", help="migrate DATABASE_URL up (default: to the latest)")
@@ -80,16 +95,59 @@ def _settings() -> Settings:
 def _rules_check(args: argparse.Namespace) -> int:
     directory = args.dir or str(_settings().rules_dir)
     result = load_rules_dir(directory)
-    if result.rules is None:
-        for problem in result.problems:
-            print(problem)
+    rules = result.rules
+    failed = rules is None or (args.strict and bool(result.warnings))
+    if args.format == "json":
+        print(json.dumps(_check_report(result, ok=not failed), indent=2))
+        return 1 if failed else 0
+    for problem in (*result.problems, *result.warnings):
+        print(problem)
+    count = len(result.warnings)
+    warned = f"{count} warning" + ("" if count == 1 else "s")
+    if rules is None:
         print(f"{len(result.problems)} error(s) in {directory}", file=sys.stderr)
         return 1
-    rules = result.rules
-    print(
+    if failed:
+        print(f"{warned} in {directory}; --strict fails on warnings", file=sys.stderr)
+        return 1
+    summary = (
         f"{directory}: ok: {len(rules.metrics)} metrics, {len(rules.plans)} plans, "
         f"{len(rules.triggers)} triggers (version {rules.version})"
     )
+    print(summary + (f", {warned}" if result.warnings else ""))
+    return 0
+
+
+def _check_report(result: LoadResult, *, ok: bool) -> dict[str, object]:
+    """`nudge rules check --format json`: every problem located, for CI annotations."""
+    rules = result.rules
+    return {
+        "ok": ok,
+        "version": rules.version if rules else None,
+        "errors": [problem.as_json() for problem in result.problems],
+        "warnings": [problem.as_json() for problem in result.warnings],
+        "summary": {
+            "errors": len(result.problems),
+            "warnings": len(result.warnings),
+            "metrics": len(rules.metrics) if rules else None,
+            "plans": len(rules.plans) if rules else None,
+            "triggers": len(rules.triggers) if rules else None,
+        },
+    }
+
+
+def _rules_schema(args: argparse.Namespace) -> int:
+    text = rule_file_schema_json()
+    if args.output is None:
+        sys.stdout.write(text)
+        return 0
+    try:
+        with open(args.output, "w", encoding="utf-8") as output:
+            output.write(text)
+    except OSError as exc:
+        print(f"nudge: --output: cannot write {args.output}: {exc.strerror}", file=sys.stderr)
+        return 2
+    print(f"wrote {args.output}", file=sys.stderr)
     return 0
 
 

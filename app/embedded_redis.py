@@ -8,8 +8,10 @@ keeps two Nudge processes from sharing one data directory.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import fcntl
+import logging
 import shutil
 import signal
 import socket
@@ -20,6 +22,8 @@ from pathlib import Path
 from typing import IO
 
 START_TIMEOUT_SECONDS = 10.0
+
+log = logging.getLogger(__name__)
 
 
 class EmbeddedRedisError(RuntimeError):
@@ -65,6 +69,7 @@ class EmbeddedRedis:
         self.data_dir = (data_dir / "redis").resolve()
         self.port = 0
         self._process: subprocess.Popen[bytes] | None = None
+        self._command: list[str] = []
         self._lock: IO[str] | None = None
 
     @property
@@ -85,7 +90,7 @@ class EmbeddedRedis:
                 "NUDGE_DATA_DIR to another folder, or point REDIS_URL at a shared Redis"
             ) from None
         self.port = free_port()
-        command = [
+        self._command = [
             binary,
             "--port", str(self.port),
             "--bind", "127.0.0.1",
@@ -97,14 +102,42 @@ class EmbeddedRedis:
             "--logfile", "redis.log",
             "--daemonize", "no",
         ]  # fmt: skip
+        self._launch()
+        return self.url
+
+    def _launch(self) -> None:
         self._process = subprocess.Popen(
-            command,
+            self._command,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             preexec_fn=die_with_parent,
         )
         self._wait_until_ready()
-        return self.url
+
+    def restart_if_exited(self) -> int | None:
+        """If redis-server has died, start it again on the same port and data (its
+        append-only file brings the data back); return the exit code it died with."""
+        if self._process is None or self._process.poll() is None:
+            return None
+        code = self._process.returncode
+        self._launch()
+        return code
+
+    async def supervise(self, *, interval_seconds: float = 1.0) -> None:
+        """Keep redis-server running for as long as the service runs (a background task)."""
+        while True:
+            await asyncio.sleep(interval_seconds)
+            try:
+                code = await asyncio.to_thread(self.restart_if_exited)
+            except EmbeddedRedisError as exc:
+                log.error("the embedded redis-server could not be restarted: %s", exc)
+                continue
+            if code is not None:
+                log.error(
+                    "the embedded redis-server exited (code %s) and was restarted; see %s",
+                    code,
+                    self.data_dir / "redis.log",
+                )
 
     def _wait_until_ready(self) -> None:
         deadline = time.monotonic() + START_TIMEOUT_SECONDS

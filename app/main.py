@@ -7,11 +7,13 @@ when it starts, not when this module is imported.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import gc
 import logging
 import secrets
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Coroutine
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -32,11 +34,13 @@ from app.services.accounts import AccountService
 from app.services.prompt_ids import PromptIdCodec
 from app.services.prompts import PromptService
 from app.services.rule_registry import RuleRegistry
+from app.services.rule_watcher import watching_rules
 from app.settings import Settings, load_settings
 from app.store import database
 from app.store.accounts import SqlStore
 from app.store.counters import CounterStore
 from app.store.redis_client import create_redis
+from app.store.rule_versions import RuleVersionStore
 
 log = logging.getLogger("nudge")
 
@@ -104,6 +108,20 @@ def _document(app: FastAPI, *routes: APIRoute) -> None:
     app.openapi = openapi  # type: ignore[method-assign]
 
 
+async def _run_in_background(
+    stack: AsyncExitStack, work: Coroutine[Any, Any, None], *, name: str
+) -> None:
+    """Run `work` as a task until the stack unwinds, then cancel it and wait for it."""
+    task = asyncio.create_task(work, name=name)
+
+    async def cancel() -> None:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    stack.push_async_callback(cancel)
+
+
 async def _start(
     settings: Settings,
     *,
@@ -119,6 +137,8 @@ async def _start(
         embedded = EmbeddedRedis(settings.data_dir)
         redis_url = embedded.start()
         stack.callback(embedded.stop)
+        # Registered after stop, so it is cancelled first and never restarts a stopped server.
+        await _run_in_background(stack, embedded.supervise(), name="nudge-embedded-redis")
         log.info("embedded redis-server on %s, data in %s", redis_url, embedded.data_dir)
     redis = create_redis(
         redis_url, cluster=settings.redis_cluster, timeout_seconds=STORE_TIMEOUT_SECONDS
@@ -129,7 +149,13 @@ async def _start(
     stack.callback(engine.dispose)
     _prepare_database(engine)
 
-    registry = RuleRegistry(settings.rules_dir, metrics)
+    registry = RuleRegistry(settings.rules_dir, metrics, versions=RuleVersionStore(engine))
+    if settings.rules_watch:
+        # Every process (each uvicorn worker) watches for itself, so all pick up an edit.
+        # Watching starts before the first load, so no edit can slip in between.
+        await stack.enter_async_context(
+            watching_rules(registry, clock=clock, debounce_ms=settings.rules_debounce_ms)
+        )
     try:
         await registry.reload(now=clock())
     except RulesInvalid as exc:

@@ -30,6 +30,18 @@ class Settings(BaseSettings):
         default="sqlite:///var/nudge.db", validation_alias=AliasChoices("DATABASE_URL")
     )
     rules_dir: Path = Field(default=Path("rules"), validation_alias=AliasChoices("NUDGE_RULES_DIR"))
+    rules_watch: bool = Field(
+        default=True,
+        validation_alias=AliasChoices("NUDGE_RULES_WATCH"),
+        description="Reload the rules when a rule file under rules_dir changes.",
+    )
+    rules_debounce_ms: int = Field(
+        default=500,
+        ge=10,
+        le=60_000,
+        validation_alias=AliasChoices("NUDGE_RULES_DEBOUNCE_MS"),
+        description="Reload once the rule files have been quiet this long after a change.",
+    )
     api_keys: Annotated[tuple[SecretStr, ...], NoDecode] = Field(
         default=(), validation_alias=AliasChoices("NUDGE_API_KEYS")
     )

@@ -107,6 +107,8 @@ def settings_for(
             "api_keys": API_KEY,
             "signing_secret": SIGNING_SECRET,
             "data_dir": tmp_path / "var",
+            # Tests reload explicitly; the watcher's own tests turn it on.
+            "rules_watch": False,
         }
         values.update(overrides)
         return load_settings(**values)

@@ -11,13 +11,29 @@ from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
 from app.engine.durations import parse_duration
-from app.engine.model import Metric, Plan, PromptTemplate, RuleSet, Threshold, Trigger
+from app.engine.model import (
+    Location,
+    Metric,
+    Plan,
+    PromptTemplate,
+    RuleSet,
+    Threshold,
+    Trigger,
+)
 from app.engine.problems import Problem
 from app.engine.schema import PERCENT, MetricSpec, PlanSpec, RuleFileSpec, TriggerSpec
 from app.engine.source import DataPath, SourceDocument
 from app.engine.templating import Template, compile_template
 
 T = TypeVar("T")
+
+# The prompt texts that take placeholders, as paths under `prompt`.
+TEMPLATE_FIELDS: tuple[tuple[str, ...], ...] = (
+    ("title",),
+    ("body",),
+    ("cta", "label"),
+    ("cta", "url"),
+)
 
 
 @dataclass
@@ -28,6 +44,18 @@ class _Located(Generic[T]):
 
     def problem(self, message: str, *subpath: str | int) -> Problem:
         return self.document.problem((*self.path, *subpath), message)
+
+    def location(self, *subpath: str | int) -> Location:
+        position = self.document.position((*self.path, *subpath))
+        return Location(self.document.file, position.line, position.column)
+
+    def key_locations(self, *keys: tuple[str, ...]) -> dict[str, Location]:
+        """Where each of `keys` that was written stands, by its dotted name."""
+        return {
+            ".".join(key): self.location(*key)
+            for key in keys
+            if (*self.path, *key) in self.document.positions
+        }
 
 
 @dataclass
@@ -64,13 +92,10 @@ def compile_rules(
         return None, problems
 
     metrics = {
-        name: Metric(name, m.spec.type, m.spec.window, m.spec.description)
+        name: Metric(name, m.spec.type, m.spec.window, m.spec.description, m.location())
         for name, m in merged.metrics.items()
     }
-    plans = {
-        name: Plan(name, dict(p.spec.limits), p.spec.upgrade_to, p.spec.description)
-        for name, p in merged.plans.items()
-    }
+    plans = {name: _compile_plan(name, located) for name, located in merged.plans.items()}
     ordered = tuple(sorted(triggers, key=lambda t: (-t.priority, t.id)))
     by_plan = {
         plan.name: tuple(t for t in ordered if _applies_to(t, plan)) for plan in plans.values()
@@ -183,14 +208,6 @@ def _check_references(merged: _Merged, problems: list[Problem]) -> None:
                         limited,
                     )
                 )
-        if plan.spec.upgrade_to is not None and plan.spec.upgrade_to not in merged.plans:
-            problems.append(
-                plan.problem(
-                    f'plan "{name}": upgrade_to names unknown plan "{plan.spec.upgrade_to}"; '
-                    f"known plans: {_names(merged.plans)}",
-                    "upgrade_to",
-                )
-            )
     default = merged.default_plan
     if default is not None and default.spec not in merged.plans:
         problems.append(
@@ -223,6 +240,34 @@ def _names(table: dict[str, _Located[T]]) -> str:
     return ", ".join(sorted(table)) or "(none)"
 
 
+PROMPT_TEXTS = (("title",), ("body",), ("cta", "label"), ("cta", "url"))
+
+
+def template_problems_in_raw(document: SourceDocument) -> list[Problem]:
+    """Placeholder problems in the prompt texts of a file that failed validation.
+
+    Such a file is not compiled, but a rule author should still see every mistake
+    in one run: its prompt texts are checked where they can be found.
+    """
+    problems: list[Problem] = []
+    triggers = document.data.get("triggers") if isinstance(document.data, dict) else None
+    for index, trigger in enumerate(triggers if isinstance(triggers, list) else ()):
+        prompt = trigger.get("prompt") if isinstance(trigger, dict) else None
+        for subpath in PROMPT_TEXTS:
+            text: object = prompt
+            for key in subpath:
+                text = text.get(key) if isinstance(text, dict) else None
+            if not isinstance(text, str):
+                continue
+            try:
+                compile_template(text)
+            except ValueError as exc:
+                name = trigger.get("id", f"#{index + 1}")
+                path = ("triggers", index, "prompt", *subpath)
+                problems.append(document.problem(path, f'trigger "{name}": {exc}'))
+    return problems
+
+
 def _compile_trigger(located: _Located[TriggerSpec], problems: list[Problem]) -> Trigger | None:
     spec = located.spec
     before = len(problems)
@@ -252,6 +297,30 @@ def _compile_trigger(located: _Located[TriggerSpec], problems: list[Problem]) ->
         plans=frozenset(spec.plans) if spec.plans is not None else None,
         prompt=PromptTemplate(spec.prompt.style, title, body, cta_label, cta_url),
         description=spec.description,
+        location=located.location(),
+        key_locations=located.key_locations(
+            ("metric",),
+            ("threshold",),
+            ("plans",),
+            ("placements",),
+            *(("prompt", *field) for field in TEMPLATE_FIELDS),
+        ),
+    )
+
+
+def _compile_plan(name: str, located: _Located[PlanSpec]) -> Plan:
+    spec = located.spec
+    # An upgrade_to that names no plan loads (with a warning, see lint.py): the plan
+    # then acts as if its upgrade had no limits.
+    return Plan(
+        name,
+        dict(spec.limits),
+        spec.upgrade_to,
+        spec.description,
+        location=located.location(),
+        key_locations=located.key_locations(
+            ("upgrade_to",), *(("limits", metric) for metric in spec.limits)
+        ),
     )
 
 

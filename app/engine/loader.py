@@ -13,7 +13,8 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from app.engine.compiler import compile_rules
+from app.engine.compiler import compile_rules, template_problems_in_raw
+from app.engine.lint import warnings_for
 from app.engine.model import RuleSet
 from app.engine.problems import Problem
 from app.engine.schema import RuleFileSpec
@@ -27,7 +28,12 @@ TESTS_FOLDER = "tests"
 @dataclass(frozen=True)
 class LoadResult:
     rules: RuleSet | None
-    problems: tuple[Problem, ...]
+    problems: tuple[Problem, ...]  # errors: any one means `rules` is None
+    # (file name as hashed into the version, sha256 of its content), in sorted order;
+    # set when the rules loaded, so that each live version can be recorded file by file.
+    file_digests: tuple[tuple[str, str], ...] = ()
+    # What probably does not do what its author meant (see lint.py); never blocks loading.
+    warnings: tuple[Problem, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -36,6 +42,14 @@ class LoadResult:
 
 class RulesDirError(Exception):
     """The rules directory itself cannot be read (missing, not a directory)."""
+
+
+class UnreadableRuleFiles(Exception):
+    """Some rule files cannot be read; each problem names its file."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__("; ".join(map(str, problems)))
+        self.problems = problems
 
 
 def read_rules_dir(directory: str | Path) -> dict[str, str]:
@@ -50,13 +64,23 @@ def read_rules_dir(directory: str | Path) -> dict[str, str]:
             "set NUDGE_RULES_DIR to the folder that holds your *.yaml rule files"
         )
     sources: dict[str, str] = {}
+    unreadable: list[Problem] = []
     for path in sorted(root.rglob("*")):
         if path.suffix not in RULE_SUFFIXES or not path.is_file():
             continue
         relative = path.relative_to(root)
         if relative.parts[0] == TESTS_FOLDER:
             continue
-        sources[str(path)] = path.read_text(encoding="utf-8")
+        try:
+            sources[str(path)] = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError as exc:
+            reason = f"not UTF-8 text (byte {exc.start}); save the file as UTF-8"
+            unreadable.append(Problem(str(path), 1, 1, f"cannot read this rule file: {reason}"))
+        except OSError as exc:
+            reason = exc.strerror or str(exc)
+            unreadable.append(Problem(str(path), 1, 1, f"cannot read this rule file: {reason}"))
+    if unreadable:
+        raise UnreadableRuleFiles(unreadable)
     return sources
 
 
@@ -98,6 +122,7 @@ def load_rules(
             spec = RuleFileSpec.model_validate(data)
         except ValidationError as exc:
             problems.extend(describe_validation_error(exc, document))
+            problems.extend(template_problems_in_raw(document))
             continue
         documents.append((document, spec))
     named = {(version_names or {}).get(f, f): text for f, text in sources.items()}
@@ -107,7 +132,10 @@ def load_rules(
     problems.extend(compile_problems)
     if rules is None:
         return LoadResult(None, tuple(sorted(problems)))
-    return LoadResult(rules, ())
+    digests = tuple(
+        (name, hashlib.sha256(text.encode()).hexdigest()) for name, text in sorted(named.items())
+    )
+    return LoadResult(rules, (), file_digests=digests, warnings=tuple(warnings_for(rules)))
 
 
 def load_rules_dir(directory: str | Path) -> LoadResult:
@@ -117,7 +145,9 @@ def load_rules_dir(directory: str | Path) -> LoadResult:
         sources = read_rules_dir(root)
     except RulesDirError as exc:
         return LoadResult(None, (Problem(str(root), 1, 1, str(exc)),))
-    except (OSError, UnicodeDecodeError) as exc:
+    except UnreadableRuleFiles as exc:
+        return LoadResult(None, tuple(exc.problems))
+    except OSError as exc:  # the directory tree itself could not be walked
         return LoadResult(None, (Problem(str(root), 1, 1, f"cannot read rule files: {exc}"),))
     if not sources:
         return LoadResult(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from app.engine.schema import MetricType, Style
@@ -12,11 +12,28 @@ from app.engine.windows import WindowName
 
 
 @dataclass(frozen=True, slots=True)
+class Location:
+    """Where a key or value was written in a rule file (line and column 1-based).
+
+    Compiled objects carry it for warnings and tools; it is not part of what they
+    mean, so two objects that differ only in place compare equal.
+    """
+
+    file: str
+    line: int
+    column: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}"
+
+
+@dataclass(frozen=True, slots=True)
 class Metric:
     name: str
     type: MetricType
     window: WindowName | None
     description: str | None
+    location: Location | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +42,9 @@ class Plan:
     limits: Mapping[str, float]  # a metric absent from the map is unlimited
     upgrade_to: str | None
     description: str | None
+    location: Location | None = field(default=None, compare=False)
+    # "upgrade_to", "limits.<metric>" -> where that key was written
+    key_locations: Mapping[str, Location] = field(default_factory=dict, compare=False)
 
     def limit(self, metric: str) -> float | None:
         return self.limits.get(metric)
@@ -76,6 +96,13 @@ class Trigger:
     plans: frozenset[str] | None  # None: every plan that has an upgrade_to
     prompt: PromptTemplate
     description: str | None
+    location: Location | None = field(default=None, compare=False)
+    # "threshold", "prompt.title", "prompt.body", "prompt.cta.label", ... -> where written
+    key_locations: Mapping[str, Location] = field(default_factory=dict, compare=False)
+
+    def where(self, key: str) -> Location | None:
+        """Where `key` was written, else where the trigger was."""
+        return self.key_locations.get(key, self.location)
 
     def shows_in(self, placement: str | None) -> bool:
         return placement is None or self.placements is None or placement in self.placements

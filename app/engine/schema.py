@@ -20,12 +20,15 @@ from pydantic import (
     StrictInt,
     StrictStr,
 )
+from pydantic.json_schema import WithJsonSchema
 
 from app.engine.durations import parse_duration
 
 METRIC_OR_PLAN_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 TRIGGER_ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 PERCENT = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*%\s*$")
+# What parse_duration accepts, for editors (the JSON Schema); the loader parses for real.
+DURATION = r"^\s*\d+[mhdw]\s*$"
 
 MetricType = Literal["gauge", "counter"]
 Window = Literal["hour", "day", "week", "month"]
@@ -85,57 +88,132 @@ def _threshold(value: object) -> object:
     return value
 
 
-Name = Annotated[StrictStr, AfterValidator(_name)]
-TriggerId = Annotated[StrictStr, AfterValidator(_trigger_id)]
-Duration = Annotated[StrictStr, AfterValidator(_duration)]
-Limit = Annotated[float, BeforeValidator(_limit)]
-Threshold = Annotated[float | str, BeforeValidator(_threshold)]
+# WithJsonSchema only says, for editors, what the validators check; it validates nothing.
+Name = Annotated[
+    StrictStr,
+    AfterValidator(_name),
+    WithJsonSchema({"type": "string", "pattern": METRIC_OR_PLAN_NAME.pattern}),
+]
+TriggerId = Annotated[
+    StrictStr,
+    AfterValidator(_trigger_id),
+    WithJsonSchema({"type": "string", "pattern": TRIGGER_ID.pattern}),
+]
+Duration = Annotated[
+    StrictStr, AfterValidator(_duration), WithJsonSchema({"type": "string", "pattern": DURATION})
+]
+Limit = Annotated[float, BeforeValidator(_limit), WithJsonSchema({"type": "number", "minimum": 0})]
+Threshold = Annotated[
+    float | str,
+    BeforeValidator(_threshold),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "number", "minimum": 0},
+                {"type": "string", "pattern": PERCENT.pattern},
+            ]
+        }
+    ),
+]
 
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+# The descriptions are what an editor shows on hover (see app/engine/json_schema.py).
 class MetricSpec(_Strict):
-    type: MetricType
-    window: Window | None = None
-    description: StrictStr | None = None
+    """A metric: a usage level (gauge) or a count within a window (counter)."""
+
+    type: MetricType = Field(
+        description="gauge: a level the app sets or moves (seats, dashboards); "
+        "counter: a count that starts again at zero each window"
+    )
+    window: Window | None = Field(
+        None,
+        description="The calendar window (UTC) a counter counts in; required for a counter, "
+        "not allowed on a gauge",
+    )
+    description: StrictStr | None = Field(None, description="Free text, shown by GET /v1/rules")
 
 
 class PlanSpec(_Strict):
-    limits: dict[Name, Limit] = Field(default_factory=dict)
-    upgrade_to: Name | None = None
-    description: StrictStr | None = None
+    """A plan: its limits and the plan to upgrade to."""
+
+    limits: dict[Name, Limit] = Field(
+        default_factory=dict,
+        description="Metric name -> limit (a number >= 0); a metric left out is unlimited "
+        "on this plan",
+        json_schema_extra={"default": {}},
+    )
+    upgrade_to: Name | None = Field(
+        None, description="The next plan, which {upgrade_plan} and {upgrade_limit} refer to"
+    )
+    description: StrictStr | None = Field(None, description="Free text")
 
 
 class CtaSpec(_Strict):
-    label: StrictStr
-    url: StrictStr
+    """The call to action: a button or link."""
+
+    label: StrictStr = Field(description="Text of the button; placeholders allowed")
+    url: StrictStr = Field(description="Where it leads; placeholders allowed")
 
 
 class PromptSpec(_Strict):
-    style: Style = "banner"
-    title: StrictStr
-    body: StrictStr | None = None
-    cta: CtaSpec | None = None
+    """What the frontend shows when the trigger fires."""
+
+    style: Style = Field("banner", description="How the frontend shows the prompt")
+    title: StrictStr = Field(description="The headline; placeholders such as {usage} allowed")
+    body: StrictStr | None = Field(None, description="The text under it; placeholders allowed")
+    cta: CtaSpec | None = Field(None, description="The call to action: {label, url}")
 
 
 class TriggerSpec(_Strict):
-    id: TriggerId
-    metric: Name
-    threshold: Threshold
-    priority: StrictInt = 0
-    cooldown: Duration = "1d"
-    placements: list[StrictStr] | None = None
-    plans: list[Name] | None = None
-    prompt: PromptSpec
-    description: StrictStr | None = None
+    """When an account's usage brings up a prompt."""
+
+    id: TriggerId = Field(description="Unique across all rule files, e.g. seats-full")
+    metric: Name = Field(description="The metric the trigger watches")
+    threshold: Threshold = Field(
+        description="N% fires when usage >= N% of the plan's limit (e.g. 80%); a plain "
+        "number >= 0 is an absolute usage level that fires whatever the limit"
+    )
+    priority: StrictInt = Field(
+        0, description="Order of prompts, higher first; breaks ties between thresholds"
+    )
+    cooldown: Duration = Field(
+        "1d",
+        description="After a dismissal, hide the prompt from that user this long: 30m, 12h, 3d, 2w",
+    )
+    placements: list[StrictStr] | None = Field(
+        None, description="Where the prompt may show; absent means every placement"
+    )
+    plans: list[Name] | None = Field(
+        None, description="The plans it fires for; absent means every plan with an upgrade_to"
+    )
+    prompt: PromptSpec = Field(description="What the frontend shows")
+    description: StrictStr | None = Field(None, description="Free text for the rule's readers")
 
 
 class RuleFileSpec(_Strict):
     """One rule file. Every section is optional; files merge into one rule set."""
 
-    metrics: dict[Name, MetricSpec] = Field(default_factory=dict)
-    default_plan: Name | None = None
-    plans: dict[Name, PlanSpec] = Field(default_factory=dict)
-    triggers: list[TriggerSpec] = Field(default_factory=list)
+    metrics: dict[Name, MetricSpec] = Field(
+        default_factory=dict,
+        description="Metric name -> definition; names are defined once across all files",
+        json_schema_extra={"default": {}},
+    )
+    default_plan: Name | None = Field(
+        None,
+        description="The plan of an account that was never PUT; required exactly once "
+        "across all files",
+    )
+    plans: dict[Name, PlanSpec] = Field(
+        default_factory=dict,
+        description="Plan name -> limits and upgrade_to; names are defined once across all files",
+        json_schema_extra={"default": {}},
+    )
+    triggers: list[TriggerSpec] = Field(
+        default_factory=list,
+        description="When usage brings up which prompt; lists from all files are joined",
+        json_schema_extra={"default": []},
+    )

@@ -93,7 +93,7 @@ async def test_api_calls_at_85_percent_show_the_api_cap_banner(client: httpx.Asy
     assert high["trigger"] == "api-calls-high"
     assert high["title"] == "85% of this month's API calls used"
     assert high["body"] == (
-        "8500 of 10000 calls; 1500 left until the counter resets. team includes 1000000 a month."
+        "8500 of 10000 calls; 1500 left until the counter resets. team includes more calls a month."
     )
     assert high["cta"] == {"label": "See team", "url": "/billing/upgrade?plan=team&reason=api"}
     assert (high["usage"], high["limit"], high["style"]) == (8500, 10000, "banner")
@@ -116,7 +116,6 @@ async def test_twenty_of_25_team_seats_bring_the_almost_full_banner(
 
     assert almost["trigger"] == "seats-almost-full"
     assert almost["title"] == "20 of 25 seats used"
-    # business has no seat limit
     assert almost["body"] == "Upgrade to business for up to unlimited seats."
     assert almost["cta"] == {
         "label": "Upgrade to business",
@@ -174,7 +173,7 @@ async def test_prompts_across_metrics_come_by_priority_with_one_per_metric(
     ]
     assert found[0]["title"] == "You've reached this month's API limit"
     assert found[2]["title"] == "All 3 dashboards of free in use"
-    assert found[3]["body"] == "You asked for 31 days. team keeps 365 days."
+    assert found[3]["body"] == "You asked for 31 days. team keeps more history."
 
 
 async def test_a_full_team_plan_names_business_as_the_upgrade(client: httpx.AsyncClient) -> None:

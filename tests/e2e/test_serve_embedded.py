@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import socket
 import subprocess
 import sys
+import time
 
 from tests.e2e.conftest import NUDGE, ServedNudge
 
@@ -133,3 +136,35 @@ def test_a_configured_key_is_never_printed_only_what_was_generated(served: Serve
     output = "".join(served.output)
     assert "configured-key-not-to-be-printed" not in output
     assert "secret key:" not in output
+
+
+def test_a_dead_embedded_redis_is_restarted_and_no_acknowledged_usage_is_lost(
+    served: ServedNudge,
+) -> None:
+    served.start()
+    key = served.printed(KEY)
+    redis_port = int(served.printed(EMBEDDED_PORT))
+    usage = {"events": [{"id": "a1", "account_id": "acme", "metric": "api_calls", "value": 5}]}
+    with served.client(key) as http:
+        assert http.post("/v1/usage", json=usage).status_code == 202
+        pid = int(
+            subprocess.run(
+                ["pgrep", "-f", f"redis-server 127.0.0.1:{redis_port}"],
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout.split()[0]
+        )
+        # No wait: Redis writes the append-only file before it answers, so a crash of the
+        # process (not of the host) loses nothing it acknowledged.
+        os.kill(pid, signal.SIGKILL)
+
+        deadline = time.monotonic() + 10
+        while http.get("/readyz").status_code != 200:
+            assert time.monotonic() < deadline, "the embedded redis-server was not restarted"
+            time.sleep(0.2)
+
+        assert http.get("/v1/accounts/acme").json()["usage"]["api_calls"]["value"] == 5
+        retried = http.post("/v1/usage", json=usage)
+        assert retried.json() == {"accepted": 0, "duplicates": 1}
+    assert served.printed(r"(the embedded redis-server exited)")

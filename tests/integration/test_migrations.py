@@ -19,7 +19,7 @@ from app.store import database
 
 REPO = Path(__file__).resolve().parents[2]
 NudgeFactory = Callable[..., AbstractAsyncContextManager[httpx.AsyncClient]]
-NUDGE_TABLES = {"accounts", "prompt_events"}
+NUDGE_TABLES = {"accounts", "prompt_events", "rule_versions"}
 
 
 @pytest.fixture
@@ -79,6 +79,10 @@ def test_upgrade_to_head_creates_the_tables(engine: Engine) -> None:
     } <= columns
     indexes = {i["name"] for i in sqlalchemy.inspect(engine).get_indexes("prompt_events")}
     assert indexes == {"ix_prompt_events_account_created", "ix_prompt_events_trigger_type"}
+    columns = {c["name"] for c in sqlalchemy.inspect(engine).get_columns("rule_versions")}
+    assert {"version", "files", "triggers", "loaded_at"} <= columns
+    unique = sqlalchemy.inspect(engine).get_unique_constraints("rule_versions")
+    assert [u["column_names"] for u in unique] == [["version"]]
 
 
 def test_migrations_run_up_down_and_up_again(engine: Engine) -> None:
@@ -107,8 +111,13 @@ def test_migrations_step_one_revision_at_a_time(engine: Engine) -> None:
     assert database.current_revision(engine) == "0001"
 
     database.upgrade(engine, "0002")
+    assert tables(engine) & NUDGE_TABLES == {"accounts", "prompt_events"}
+
+    database.upgrade(engine, "0003")
     assert tables(engine) >= NUDGE_TABLES
 
+    database.downgrade(engine, "0002")
+    assert tables(engine) & NUDGE_TABLES == {"accounts", "prompt_events"}
     database.downgrade(engine, "0001")
     assert tables(engine) & NUDGE_TABLES == {"accounts"}
     database.downgrade(engine, "base")

@@ -90,3 +90,34 @@ def test_version_ignores_the_tests_folder(tmp_path: Path) -> None:
     after = load_rules_dir(rules).rules
     assert before is not None and after is not None
     assert before.version == after.version
+
+
+def test_a_file_that_is_not_utf8_is_named_in_the_error(tmp_path: Path) -> None:
+    shutil.copytree(LAYOUT, tmp_path / "rules")
+    (tmp_path / "rules" / "zz.yaml").write_bytes(b"\xff\xfe not text")
+
+    result = load_rules_dir(tmp_path / "rules")
+
+    assert result.rules is None
+    [problem] = result.problems
+    assert problem.file == str(tmp_path / "rules" / "zz.yaml")
+    assert "not UTF-8" in problem.message
+
+
+def test_a_file_with_a_shape_error_still_reports_its_placeholder_errors(tmp_path: Path) -> None:
+    (tmp_path / "a.yaml").write_text(
+        "metrics: {seats: {type: gauge}}\n"
+        "default_plan: free\n"
+        "plans: {free: {upgrade_to: team}, team: {}}\n"
+        "triggers:\n"
+        "  - {id: t1, metric: seats, threshold: true, prompt: {title: ok}}\n"
+        '  - {id: t2, metric: seats, threshold: 1, prompt: {title: "{usag}"}}\n'
+    )
+
+    result = load_rules_dir(tmp_path)
+
+    assert [(p.line, p.message.split(":")[0]) for p in result.problems] == [
+        (5, 'trigger "t1"'),
+        (6, 'trigger "t2"'),
+    ]
+    assert 'unknown placeholder "{usag}"' in result.problems[1].message

@@ -1,4 +1,5 @@
-"""Rule files in tests/fixtures/rules: *.good load, *.bad fail with these exact locations.
+"""Rule files in tests/fixtures/rules: *.good load, *.bad fail with these exact locations,
+*.warn load with these exact warnings.
 
 In the manner of Prometheus rulefmt's tests: each bad fixture is listed with the
 problems a rule author sees, as `file:line:column: message`.
@@ -54,9 +55,6 @@ BAD_FILES: dict[str, list[tuple[int, int, str]]] = {
     "trigger_unknown_plan.bad.yaml": [
         (12, 19, 'trigger "seats-full": unknown plan "enterprise"; known plans: free, team'),
     ],
-    "upgrade_to_unknown.bad.yaml": [
-        (6, 30, 'plan "free": upgrade_to names unknown plan "teams"; known plans: free, team'),
-    ],
     "bad_cooldown.bad.yaml": [
         (12, 5, '"cooldown": "3 days" is not a duration; write a whole number and a unit'),
     ],
@@ -81,6 +79,14 @@ BAD_DIRS: dict[str, list[tuple[str, int, int, str]]] = {
         ("a.yaml", 5, 19, 'plan "free": "seats": -3 is negative; a limit is 0 or more'),
         ("b.yaml", 3, 5, 'trigger "seats-full": missing required key "metric"'),
         ("b.yaml", 4, 5, 'unknown key "metrc"; did you mean "metric"?'),
+    ],
+}
+
+
+# fixture -> every warning expected, as (line, column, a part of the message)
+WARN_FILES: dict[str, list[tuple[int, int, str]]] = {
+    "upgrade_to_unknown.warn.yaml": [
+        (6, 30, 'plan "free": upgrade_to names unknown plan "teams"; known plans: free, team'),
     ],
 }
 
@@ -119,6 +125,21 @@ def test_bad_rules_dir_reports_each_problem_with_its_file(name: str) -> None:
 def test_every_bad_fixture_has_its_expected_problems_listed() -> None:
     on_disk = {path.name for path in FIXTURES.glob("*.bad*")}
     assert on_disk == set(BAD_FILES) | set(BAD_DIRS)
+
+
+@pytest.mark.parametrize("name", sorted(WARN_FILES))
+def test_warned_rule_file_loads_and_reports_each_warning_at_its_line_and_column(
+    name: str,
+) -> None:
+    result = load_rules({name: (FIXTURES / name).read_text()})
+    assert result.rules is not None, "\n".join(map(str, result.problems))
+    expected = [(name, line, column, message) for line, column, message in WARN_FILES[name]]
+    _assert_problems(result.warnings, expected)
+    assert all(str(w).startswith(f"{name}:{w.line}:{w.column}: warning: ") for w in result.warnings)
+
+
+def test_every_warn_fixture_has_its_expected_warnings_listed() -> None:
+    assert {path.name for path in FIXTURES.glob("*.warn*")} == set(WARN_FILES)
 
 
 @pytest.mark.parametrize("path", sorted(FIXTURES.glob("*.good.yaml")), ids=lambda p: p.name)
