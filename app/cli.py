@@ -101,7 +101,7 @@ def _rules_check(args: argparse.Namespace) -> int:
         print(json.dumps(_check_report(result, ok=not failed), indent=2))
         return 1 if failed else 0
     for problem in (*result.problems, *result.warnings):
-        print(problem)
+        print(problem.report())
     count = len(result.warnings)
     warned = f"{count} warning" + ("" if count == 1 else "s")
     if rules is None:
@@ -167,7 +167,7 @@ def _serve(args: argparse.Namespace) -> int:
     result = load_rules_dir(settings.rules_dir)
     if result.rules is None:
         for problem in result.problems:
-            print(problem, file=sys.stderr)
+            print(problem.report(), file=sys.stderr)
         print(
             f"nudge: refusing to start: {len(result.problems)} error(s) in the rule files",
             file=sys.stderr,

@@ -137,8 +137,8 @@ class CtaOut(BaseModel):
 class PromptOut(BaseModel):
     id: str = Field(description="Opaque and signed; report events with it for 7 days.")
     trigger: str
-    metric: str
-    usage: int | float
+    metric: str | None = Field(description="Null for a trigger with only a `when:` condition.")
+    usage: int | float | None = Field(description="The metric's usage; null without a metric.")
     limit: int | float | None
     plan: str
     upgrade_plan: str | None
@@ -206,6 +206,10 @@ class ErrorDetail(BaseModel):
     file: str | None = None
     line: int | None = None
     column: int | None = None
+    excerpt: str | None = Field(
+        default=None,
+        description="For a mistake in a `when:` condition: its line and a ^ under the spot.",
+    )
 
 
 class ErrorBody(BaseModel):

@@ -6,11 +6,12 @@ durations are timedeltas and prompt texts are pre-split templates.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
 from app.engine.durations import parse_duration
+from app.engine.expressions import Condition, ExpressionError, compile_condition
 from app.engine.model import (
     Location,
     Metric,
@@ -23,7 +24,7 @@ from app.engine.model import (
 from app.engine.problems import Problem
 from app.engine.schema import PERCENT, MetricSpec, PlanSpec, RuleFileSpec, TriggerSpec
 from app.engine.source import DataPath, SourceDocument
-from app.engine.templating import Template, compile_template
+from app.engine.templating import METRIC_PLACEHOLDERS, Template, compile_template
 
 T = TypeVar("T")
 
@@ -84,8 +85,10 @@ def compile_rules(
     if complete:
         _check_references(merged, problems)
     triggers = []
+    # Without every file, the metric names a condition may read are unknown.
+    metric_names = frozenset(merged.metrics) if complete else None
     for located in merged.triggers.values():
-        trigger = _compile_trigger(located, problems)
+        trigger = _compile_trigger(located, problems, metric_names=metric_names)
         if trigger is not None:
             triggers.append(trigger)
     if problems or merged.default_plan is None or not complete:
@@ -216,7 +219,7 @@ def _check_references(merged: _Merged, problems: list[Problem]) -> None:
             )
         )
     for trigger_id, trigger in merged.triggers.items():
-        if trigger.spec.metric not in merged.metrics:
+        if trigger.spec.metric is not None and trigger.spec.metric not in merged.metrics:
             problems.append(
                 trigger.problem(
                     f'trigger "{trigger_id}": unknown metric "{trigger.spec.metric}"; '
@@ -268,7 +271,12 @@ def template_problems_in_raw(document: SourceDocument) -> list[Problem]:
     return problems
 
 
-def _compile_trigger(located: _Located[TriggerSpec], problems: list[Problem]) -> Trigger | None:
+def _compile_trigger(
+    located: _Located[TriggerSpec],
+    problems: list[Problem],
+    *,
+    metric_names: Collection[str] | None,
+) -> Trigger | None:
     spec = located.spec
     before = len(problems)
 
@@ -276,11 +284,25 @@ def _compile_trigger(located: _Located[TriggerSpec], problems: list[Problem]) ->
         if text is None:
             return None
         try:
-            return compile_template(text)
+            compiled = compile_template(text)
         except ValueError as exc:
             problems.append(located.problem(f'trigger "{spec.id}": {exc}', "prompt", *subpath))
             return None
+        if spec.metric is None:
+            for name in compiled.parts[1::2]:
+                if name in METRIC_PLACEHOLDERS:
+                    problems.append(
+                        located.problem(
+                            f'trigger "{spec.id}": placeholder "{{{name}}}" needs a metric: '
+                            "add `metric:` and `threshold:`, or remove it",
+                            "prompt",
+                            *subpath,
+                        )
+                    )
+                    return None
+        return compiled
 
+    condition = _condition(located, problems, metric_names=metric_names)
     title = template(spec.prompt.title, "title")
     body = template(spec.prompt.body, "body")
     cta_label = template(spec.prompt.cta.label if spec.prompt.cta else None, "cta", "label")
@@ -290,7 +312,8 @@ def _compile_trigger(located: _Located[TriggerSpec], problems: list[Problem]) ->
     return Trigger(
         id=spec.id,
         metric=spec.metric,
-        threshold=_threshold(spec.threshold),
+        threshold=_threshold(spec.threshold) if spec.threshold is not None else None,
+        condition=condition,
         priority=spec.priority,
         cooldown=parse_duration(spec.cooldown),
         placements=frozenset(spec.placements) if spec.placements is not None else None,
@@ -301,11 +324,38 @@ def _compile_trigger(located: _Located[TriggerSpec], problems: list[Problem]) ->
         key_locations=located.key_locations(
             ("metric",),
             ("threshold",),
+            ("when",),
             ("plans",),
             ("placements",),
             *(("prompt", *field) for field in TEMPLATE_FIELDS),
         ),
     )
+
+
+def _condition(
+    located: _Located[TriggerSpec],
+    problems: list[Problem],
+    *,
+    metric_names: Collection[str] | None,
+) -> Condition | None:
+    """Compile the trigger's `when`, or report its mistake at its line and column."""
+    text = located.spec.when
+    if text is None or metric_names is None:
+        return None
+    try:
+        return compile_condition(text, metrics=metric_names)
+    except ExpressionError as exc:
+        where = located.document.value_position((*located.path, "when"), exc.offset)
+        problems.append(
+            Problem(
+                located.document.file,
+                where.line,
+                where.column,
+                f'trigger "{located.spec.id}": "when": {exc.message}',
+                excerpt=exc.caret(text),
+            )
+        )
+        return None
 
 
 def _compile_plan(name: str, located: _Located[PlanSpec]) -> Plan:

@@ -37,7 +37,8 @@ def _trigger(trigger: Trigger) -> dict[str, Any]:
     return {
         "id": trigger.id,
         "metric": trigger.metric,
-        "threshold": str(trigger.threshold),
+        "threshold": str(trigger.threshold) if trigger.threshold is not None else None,
+        "when": trigger.condition.source if trigger.condition is not None else None,
         "priority": trigger.priority,
         "cooldown_seconds": int(trigger.cooldown.total_seconds()),
         "placements": sorted(trigger.placements) if trigger.placements is not None else None,

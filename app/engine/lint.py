@@ -49,11 +49,17 @@ def applicable_plans(rules: RuleSet, trigger: Trigger) -> list[Plan]:
 
 
 def firing_plans(rules: RuleSet, trigger: Trigger) -> list[Plan]:
-    """The plans on which `trigger` can fire at some usage."""
+    """The plans on which `trigger`'s threshold can be met at some usage.
+
+    A trigger without a threshold may fire on each plan it applies to: whether its
+    condition can ever hold is not something lint decides.
+    """
     return [
         plan
         for plan in applicable_plans(rules, trigger)
-        if trigger.threshold.level(plan.limit(trigger.metric)) is not None
+        if trigger.metric is None
+        or trigger.threshold is None
+        or trigger.threshold.level(plan.limit(trigger.metric)) is not None
     ]
 
 
@@ -116,7 +122,9 @@ def _never_fire(rules: RuleSet) -> Iterator[Problem]:
                 trigger.where("plans"), f'trigger "{trigger.id}" can never fire: {reason}'
             )
             continue
-        if firing_plans(rules, trigger):
+        # A condition only ever narrows a threshold, so a threshold that cannot be met
+        # keeps its trigger from firing with or without `when:`.
+        if trigger.metric is None or firing_plans(rules, trigger):
             continue
         limits = ", ".join(f"{plan.name}: {_limit_text(plan, trigger.metric)}" for plan in plans)
         yield _warning(
@@ -136,8 +144,15 @@ def _limit_text(plan: Plan, metric: str) -> str:
 def _shadowed(rules: RuleSet) -> Iterator[Problem]:
     # rules.triggers is in the evaluator's tie order (priority, then id): of two
     # triggers with the same threshold level, the earlier one is chosen.
+    # A winner with a condition may not fire where the loser does, so it shadows nothing;
+    # a loser with one is still hidden wherever it fires. Triggers without a metric
+    # compete with none.
     for index, loser in enumerate(rules.triggers):
+        if loser.metric is None:
+            continue
         for winner in rules.triggers[:index]:
+            if winner.condition is not None:
+                continue
             if winner.metric != loser.metric or winner.threshold != loser.threshold:
                 continue
             plans = _common(firing_plans(rules, winner), firing_plans(rules, loser))
@@ -184,6 +199,8 @@ def _shadow_message(
 
 def _unlimited_placeholders(rules: RuleSet) -> Iterator[Problem]:
     for trigger in rules.triggers:
+        if trigger.metric is None:
+            continue  # its texts cannot name the metric's placeholders (a load error)
         for plan in firing_plans(rules, trigger):
             reasons = _unlimited_reasons(rules, trigger, plan)
             if not reasons:
@@ -210,6 +227,8 @@ def _unlimited_reasons(rules: RuleSet, trigger: Trigger, plan: Plan) -> dict[str
     """Placeholder -> why it renders `unlimited` for accounts on `plan`."""
     reasons: dict[str, str] = {}
     metric = trigger.metric
+    if metric is None:
+        return reasons
     if plan.limit(metric) is None:  # only absolute thresholds fire without a limit
         for name in ("limit", "remaining"):
             reasons[name] = f'{{{name}}}: "{plan.name}" has no limit on "{metric}"'
@@ -225,6 +244,8 @@ def _unlimited_reasons(rules: RuleSet, trigger: Trigger, plan: Plan) -> dict[str
 
 def _sample_usage(trigger: Trigger, plan: Plan) -> float:
     """The usage at which the trigger starts firing on `plan`, as a whole count."""
+    if trigger.metric is None or trigger.threshold is None:
+        return 0.0
     level = trigger.threshold.level(plan.limit(trigger.metric))
     return math.ceil(level) if level is not None else 0.0
 
@@ -240,7 +261,10 @@ def _rendered(prompt: RenderedPrompt, attribute: str) -> str:
 
 
 def _unused_metrics(rules: RuleSet) -> Iterator[Problem]:
-    used = {trigger.metric for trigger in rules.triggers}
+    used = {trigger.metric for trigger in rules.triggers if trigger.metric is not None}
+    for trigger in rules.triggers:
+        if trigger.condition is not None:
+            used |= trigger.condition.metrics
     for metric in rules.metrics.values():
         if metric.name not in used:
             yield _warning(

@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
+from app.engine.expressions import Condition
 from app.engine.schema import MetricType, Style
 from app.engine.templating import Template
 from app.engine.windows import WindowName
@@ -88,16 +90,19 @@ class PromptTemplate:
 @dataclass(frozen=True, slots=True)
 class Trigger:
     id: str
-    metric: str
-    threshold: Threshold
+    # A trigger watches a metric's threshold, holds a condition (`when:`), or both; metric
+    # and threshold are None together.
+    metric: str | None
+    threshold: Threshold | None
     priority: int
     cooldown: timedelta
     placements: frozenset[str] | None  # None: every placement
     plans: frozenset[str] | None  # None: every plan that has an upgrade_to
     prompt: PromptTemplate
     description: str | None
+    condition: Condition | None = None
     location: Location | None = field(default=None, compare=False)
-    # "threshold", "prompt.title", "prompt.body", "prompt.cta.label", ... -> where written
+    # "threshold", "when", "prompt.title", "prompt.body", "prompt.cta.label", ... -> where written
     key_locations: Mapping[str, Location] = field(default_factory=dict, compare=False)
 
     def where(self, key: str) -> Location | None:
@@ -128,3 +133,4 @@ class AccountState:
     plan: str | None  # None: never PUT, so the rule set's default plan
     usage: Mapping[str, float]  # metric -> current value (counters: current window)
     dismissed_at: Mapping[str, datetime]  # trigger id -> when this user dismissed it
+    attributes: Mapping[str, Any] = field(default_factory=dict)  # the account's, JSON values

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Annotated, Literal
+from collections.abc import Collection
+from typing import Annotated, Literal, Self
 
 from pydantic import (
     AfterValidator,
@@ -19,8 +20,11 @@ from pydantic import (
     Field,
     StrictInt,
     StrictStr,
+    model_validator,
 )
+from pydantic.config import JsonDict
 from pydantic.json_schema import WithJsonSchema
+from pydantic_core import PydanticCustomError
 
 from app.engine.durations import parse_duration
 
@@ -168,14 +172,56 @@ class PromptSpec(_Strict):
     cta: CtaSpec | None = Field(None, description="The call to action: {label, url}")
 
 
+def trigger_keys_problem(keys: Collection[str]) -> str | None:
+    """What is wrong with which of metric, threshold and when a trigger has, if anything.
+
+    `metric` and `threshold` go together; a trigger needs them, or `when`, or all three.
+    """
+    has_metric, has_threshold = "metric" in keys, "threshold" in keys
+    if has_metric and not has_threshold:
+        return 'missing required key "threshold"'
+    if has_threshold and not has_metric:
+        return 'missing required key "metric"'
+    if not has_metric and "when" not in keys:
+        return (
+            'missing required key "when", or "metric" and "threshold": a trigger fires on a '
+            "metric's threshold, on a condition, or on both"
+        )
+    return None
+
+
+# For editors, what trigger_keys_problem checks: metric and threshold together (with or
+# without when), or when alone.
+_TRIGGER_KEYS_SCHEMA: JsonDict = {
+    "anyOf": [
+        {"required": ["metric", "threshold"]},
+        {
+            "required": ["when"],
+            "not": {"anyOf": [{"required": ["metric"]}, {"required": ["threshold"]}]},
+        },
+    ]
+}
+
+
 class TriggerSpec(_Strict):
     """When an account's usage brings up a prompt."""
 
+    model_config = ConfigDict(json_schema_extra=_TRIGGER_KEYS_SCHEMA)
+
     id: TriggerId = Field(description="Unique across all rule files, e.g. seats-full")
-    metric: Name = Field(description="The metric the trigger watches")
-    threshold: Threshold = Field(
+    metric: Name | None = Field(
+        None,
+        description="The metric the trigger watches; goes with threshold (both or neither)",
+    )
+    threshold: Threshold | None = Field(
+        None,
         description="N% fires when usage >= N% of the plan's limit (e.g. 80%); a plain "
-        "number >= 0 is an absolute usage level that fires whatever the limit"
+        "number >= 0 is an absolute usage level that fires whatever the limit; goes with metric",
+    )
+    when: StrictStr | None = Field(
+        None,
+        description="A condition over metrics, limit.<metric>, plan and account.<attribute>, "
+        'such as "dashboards >= 2 and seats >= 3"; with metric and threshold, both must hold',
     )
     priority: StrictInt = Field(
         0, description="Order of prompts, higher first; breaks ties between thresholds"
@@ -192,6 +238,15 @@ class TriggerSpec(_Strict):
     )
     prompt: PromptSpec = Field(description="What the frontend shows")
     description: StrictStr | None = Field(None, description="Free text for the rule's readers")
+
+    @model_validator(mode="after")
+    def _metric_threshold_or_when(self) -> Self:
+        given = [key for key in ("metric", "threshold", "when") if getattr(self, key) is not None]
+        problem = trigger_keys_problem(given)
+        if problem is not None:
+            # validation_messages.py reports this type as the message alone.
+            raise PydanticCustomError("trigger_keys", problem)
+        return self
 
 
 class RuleFileSpec(_Strict):

@@ -7,6 +7,7 @@ into nodes and converted here.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,13 +24,101 @@ class Position:
     column: int  # 1-based
 
 
+# The line breaks YAML counts lines by (str.splitlines knows more, so it would miscount).
+_LINE_BREAK = re.compile("\r\n|[\n\r\x85\u2028\u2029]")
+_QUOTED_ESCAPE_LENGTH = {"x": 4, "u": 6, "U": 10}  # \xNN, \uNNNN, \UNNNNNNNN
+
+
+@dataclass(frozen=True, slots=True)
+class ScalarSpan:
+    """Where a scalar value was written, and how: the style decides how text maps to columns."""
+
+    line: int  # 1-based, where the value (or its quote or block indicator) starts
+    column: int  # 1-based
+    end_line: int  # 1-based, the line where the value ends
+    style: str | None  # None (plain), "'", '"', "|" or ">"
+
+
 @dataclass
 class SourceDocument:
-    """A parsed rule file: its data, and the position of every key and list item."""
+    """A parsed rule file: its data, and the position of every key, list item and scalar."""
 
     file: str
     data: Any
     positions: dict[DataPath, Position] = field(default_factory=dict)
+    value_spans: dict[DataPath, ScalarSpan] = field(default_factory=dict)
+    lines: list[str] = field(default_factory=list)
+
+    def value_position(self, path: DataPath, offset: int) -> Position:
+        """The position of the character at `offset` in the string value at `path`.
+
+        Exact for single-line values in every style and for block scalars (| and >);
+        for multi-line plain or quoted values, exact unless a line holds escapes.
+        """
+        span = self.value_spans.get(path)
+        value = self._value(path)
+        if span is None or value is None:
+            return self.position(path)
+        if span.line == span.end_line and span.style in (None, "'", '"'):
+            return Position(span.line, self._single_line_column(span, offset))
+        return self._multi_line_position(span, value, offset)
+
+    def _value(self, path: DataPath) -> str | None:
+        value: Any = self.data
+        for part in path:
+            try:
+                value = value[part]
+            except (KeyError, IndexError, TypeError):
+                return None
+        return value if isinstance(value, str) else None
+
+    def _single_line_column(self, span: ScalarSpan, offset: int) -> int:
+        if span.style is None:
+            return span.column + offset
+        text = self.lines[span.line - 1] if span.line <= len(self.lines) else ""
+        index = span.column  # 0-based index just after the opening quote
+        for _ in range(offset):
+            if span.style == "'" and text[index : index + 2] == "''":
+                index += 2
+            elif span.style == '"' and text[index : index + 1] == "\\":
+                index += _QUOTED_ESCAPE_LENGTH.get(text[index + 1 : index + 2], 2)
+            else:
+                index += 1
+        return index + 1
+
+    def _multi_line_position(self, span: ScalarSpan, value: str, offset: int) -> Position:
+        # Follow the value through its source lines: each line's text (without its
+        # indentation) continues the value after the line break or space it was folded to.
+        segments: list[tuple[int, int, str]] = []  # (1-based line, 0-based column, text)
+        if span.style not in ("|", ">"):
+            first = self.lines[span.line - 1] if span.line <= len(self.lines) else ""
+            skip = span.column - 1 + (1 if span.style else 0)
+            segments.append((span.line, skip, first[skip:]))
+        for line in range(span.line + 1, min(span.end_line, len(self.lines)) + 1):
+            segments.append((line, 0, self.lines[line - 1]))
+        consumed = 0
+        last = Position(span.line, span.column)
+        for line, column, text in segments:
+            body = text.lstrip(" \t")
+            column += len(text) - len(body)
+            start = consumed
+            while start < len(value) and value[start].isspace():
+                start += 1
+            matched = 0
+            while (
+                matched < min(len(body), len(value) - start)
+                and body[matched] == value[start + matched]
+            ):
+                matched += 1
+            if matched == 0:
+                continue
+            if offset < start:
+                return last
+            if offset < start + matched:
+                return Position(line, column + offset - start + 1)
+            consumed = start + matched
+            last = Position(line, column + matched + 1)
+        return last
 
     def position(self, path: DataPath) -> Position:
         """The position of `path`, or of its nearest located ancestor."""
@@ -47,7 +136,7 @@ class SourceDocument:
 
 def parse_yaml(file: str, text: str) -> tuple[SourceDocument, list[Problem]]:
     """Parse `text` (the content of `file`); return the document and every problem found."""
-    document = SourceDocument(file=file, data=None)
+    document = SourceDocument(file=file, data=None, lines=_LINE_BREAK.split(text))
     problems: list[Problem] = []
     loader = yaml.SafeLoader(text)
     try:
@@ -111,6 +200,10 @@ def _convert(
             _convert(item, (*path, index), loader, document, problems)
             for index, item in enumerate(node.value)
         ]
+    if isinstance(node, yaml.ScalarNode):
+        where = _mark(node)
+        end_line = node.end_mark.line + 1 if node.end_mark is not None else where.line
+        document.value_spans[path] = ScalarSpan(where.line, where.column, end_line, node.style)
     return loader.construct_object(node)
 
 

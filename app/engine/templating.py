@@ -17,6 +17,10 @@ PLACEHOLDERS = (
     "upgrade_plan",
     "upgrade_limit",
 )
+# The placeholders that describe a trigger's metric: a trigger with only `when:` has none.
+METRIC_PLACEHOLDERS = frozenset(
+    {"usage", "limit", "remaining", "percent", "metric", "upgrade_limit"}
+)
 UNLIMITED = "unlimited"
 
 
@@ -89,7 +93,11 @@ def placeholder_values(
         "remaining": format_number(remaining),
         "percent": str(percent),
         "metric": metric,
-        "plan": plan,
-        "upgrade_plan": upgrade_plan or "",
+        **plan_placeholder_values(plan=plan, upgrade_plan=upgrade_plan),
         "upgrade_limit": format_number(upgrade_limit),
     }
+
+
+def plan_placeholder_values(*, plan: str, upgrade_plan: str | None) -> dict[str, str]:
+    """The placeholders that need no metric, for a trigger with only a condition."""
+    return {"plan": plan, "upgrade_plan": upgrade_plan or ""}

@@ -10,7 +10,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from app.engine.problems import Problem
-from app.engine.schema import RuleFileSpec
+from app.engine.schema import RuleFileSpec, trigger_keys_problem
 from app.engine.source import DataPath, SourceDocument
 
 
@@ -23,6 +23,30 @@ def describe_validation_error(exc: ValidationError, document: SourceDocument) ->
             reason = str(error["msg"]).removeprefix("Value error, ")
             message = f"invalid {str(path[0])[:-1]} name: {reason}"
         problems.append(document.problem(path, _context(document, path) + message))
+    problems.extend(_trigger_keys_problems(exc, document))
+    return problems
+
+
+def _trigger_keys_problems(exc: ValidationError, document: SourceDocument) -> list[Problem]:
+    """Missing metric, threshold or when, in triggers whose other keys failed validation.
+
+    Pydantic checks a trigger's keys together only once each key is valid; a rule author
+    should still see the missing key beside a typo in another one.
+    """
+    reported = {
+        error["loc"][:2]
+        for error in exc.errors(include_url=False)
+        if error["type"] == "trigger_keys"
+    }
+    triggers = document.data.get("triggers") if isinstance(document.data, dict) else None
+    problems = []
+    for index, trigger in enumerate(triggers if isinstance(triggers, list) else ()):
+        if not isinstance(trigger, dict) or ("triggers", index) in reported:
+            continue
+        message = trigger_keys_problem([key for key, value in trigger.items() if value is not None])
+        if message is not None:
+            path = ("triggers", index)
+            problems.append(document.problem(path, _context(document, path) + message))
     return problems
 
 
@@ -34,6 +58,8 @@ def _message(error: Any, path: DataPath) -> str:
         hint = difflib.get_close_matches(key, allowed, n=1)
         suggestion = f'; did you mean "{hint[0]}"?' if hint else ""
         return f'unknown key "{key}"{suggestion} (allowed here: {", ".join(allowed)})'
+    if kind == "trigger_keys":
+        return str(error["msg"])
     if kind == "missing":
         return f'missing required key "{key}"'
     text = str(error["msg"]).removeprefix("Value error, ")

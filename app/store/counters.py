@@ -118,7 +118,8 @@ class CounterStore:
     async def read_state(
         self, account_id: str, user_id: str | None, rules: RuleSet, *, now: datetime
     ) -> AccountState:
-        """One account's plan, usage and this user's dismissals: one MGET, under the budget."""
+        """One account's plan, attributes, usage and this user's dismissals: one MGET, under
+        the budget."""
         metric_keys = _usage_keys(account_id, rules, now)
         dismissal_keys = [
             keys.dismissal_key(account_id, user_id, trigger.id) for trigger in rules.triggers
@@ -139,6 +140,7 @@ class CounterStore:
                 for trigger, v in zip(rules.triggers, dismissal_values, strict=True)
                 if v
             },
+            attributes=mirror.attributes,
         )
 
     async def read_account(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from app.engine.evaluator import RenderedPrompt, evaluate
 from app.engine.loader import load_rules
@@ -57,8 +58,11 @@ def prompts(
     placement: str | None = None,
     dismissed: Mapping[str, datetime] | None = None,
     now: datetime = NOW,
+    attributes: Mapping[str, Any] | None = None,
 ) -> list[RenderedPrompt]:
-    state = AccountState(plan=plan, usage=usage, dismissed_at=dismissed or {})
+    state = AccountState(
+        plan=plan, usage=usage, dismissed_at=dismissed or {}, attributes=attributes or {}
+    )
     return evaluate(rules, state, placement=placement, now=now)
 
 
@@ -70,10 +74,17 @@ def shown(
     placement: str | None = None,
     dismissed: Mapping[str, datetime] | None = None,
     now: datetime = NOW,
+    attributes: Mapping[str, Any] | None = None,
 ) -> list[str]:
     """The ids of the triggers whose prompts are shown, in display order."""
     found = prompts(
-        rules, usage=usage, plan=plan, placement=placement, dismissed=dismissed, now=now
+        rules,
+        usage=usage,
+        plan=plan,
+        placement=placement,
+        dismissed=dismissed,
+        now=now,
+        attributes=attributes,
     )
     return [prompt.trigger for prompt in found]
 

@@ -120,6 +120,23 @@ BAD_EDITS: dict[str, tuple[str, str, str]] = {
     "trigger id with capitals": ("id: seats-full", "id: Seats-Full", "$.triggers[1].id"),
     "plan name with a dash": ("upgrade_to: team", "upgrade_to: team-a", "$.plans.free.upgrade_to"),
     "prompt without title": ('      title: "Your team is full"\n', "", "$.triggers[1].prompt"),
+    "metric without threshold": ("    threshold: 100%\n", "", "$.triggers[1]"),
+    "threshold without metric": (
+        "    metric: seats\n    threshold: 100%",
+        "    threshold: 100%",
+        "$.triggers[1]",
+    ),
+    "neither metric nor when": ("    metric: seats\n    threshold: 100%\n", "", "$.triggers[1]"),
+    "metric and when without threshold": (
+        "    threshold: 100%\n",
+        '    when: "seats >= 3"\n',
+        "$.triggers[1]",
+    ),
+    "when that is not text": (
+        "    threshold: 100%\n",
+        "    threshold: 100%\n    when: 3\n",
+        "$.triggers[1].when",
+    ),
 }
 
 
@@ -151,6 +168,18 @@ GOOD_EDITS: dict[str, tuple[str, str]] = {
     "negative priority": ("priority: 10", "priority: -5"),
     "trigger id starting with a digit": ("id: seats-full", "id: 2fa-gate"),
     "metric name with digits": ("api_calls", "api_calls_v2"),
+    "when beside metric and threshold": (
+        "    threshold: 100%\n",
+        "    threshold: 100%\n    when: \"dashboards >= 2 and plan in ['free']\"\n",
+    ),
+    "when alone": (
+        "    metric: seats\n    threshold: 100%\n    priority: 20\n    prompt:\n"
+        '      style: modal\n      title: "Your team is full"\n'
+        '      body: "{plan} includes {limit} seats.',
+        '    when: |\n      seats >= 3\n        and account.industry == "retail"\n'
+        '    priority: 20\n    prompt:\n      style: modal\n      title: "Your team is full"\n'
+        '      body: "{plan} is full.',
+    ),
 }
 
 
