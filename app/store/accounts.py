@@ -14,12 +14,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 import anyio.from_thread
-import anyio.to_thread
 from sqlalchemy import Engine
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from app.errors import StoreUnavailable
+from app.store.sql_calls import in_thread
 from app.store.sql_models import AccountRow, PromptEventRow
 
 Mirror = Callable[[], Coroutine[Any, Any, None]]
@@ -69,8 +68,7 @@ class SqlStore:
                 row = session.get(AccountRow, account_id)
                 return _record(row) if row else None
 
-        record: AccountRecord | None = await self._in_thread(run, "reading the account")
-        return record
+        return await in_thread(run, "reading the account")
 
     async def put_account(
         self,
@@ -114,8 +112,7 @@ class SqlStore:
                 # Two first PUTs of one account raced to insert it; the loser updates it.
                 return write()
 
-        result: AccountRecord = await self._in_thread(run, "writing the account")
-        return result
+        return await in_thread(run, "writing the account")
 
     async def add_prompt_event(self, event: PromptEventRecord, *, mirror: Mirror) -> None:
         def run() -> None:
@@ -133,14 +130,4 @@ class SqlStore:
                 session.flush()
                 anyio.from_thread.run(mirror)
 
-        await self._in_thread(run, "recording the prompt event")
-
-    @staticmethod
-    async def _in_thread(run: Callable[[], Any], action: str) -> Any:
-        try:
-            return await anyio.to_thread.run_sync(run)
-        except SQLAlchemyError as exc:
-            raise StoreUnavailable(
-                f"the database failed while {action} ({exc.__class__.__name__}); "
-                "nothing was changed, retry later"
-            ) from exc
+        await in_thread(run, "recording the prompt event")

@@ -8,21 +8,15 @@ duplicate a row and the first `loaded_at` stays.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TypeVar
 
-import anyio.to_thread
 from sqlalchemy import Engine, select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from app.errors import StoreUnavailable
+from app.store.sql_calls import in_thread
 from app.store.sql_models import RuleVersionRow
-
-T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,7 +66,7 @@ class RuleVersionStore:
                 )
                 return connection.execute(ignore).rowcount == 1
 
-        return await self._in_thread(run, "recording the rule set version")
+        return await in_thread(run, "recording the rule set version")
 
     async def list_versions(self) -> list[RuleVersionRecord]:
         """Every recorded version, the first to go live first."""
@@ -82,16 +76,7 @@ class RuleVersionStore:
                 rows = session.scalars(select(RuleVersionRow).order_by(RuleVersionRow.id))
                 return [_record(row) for row in rows]
 
-        return await self._in_thread(run, "reading the rule set versions")
-
-    @staticmethod
-    async def _in_thread(run: Callable[[], T], action: str) -> T:
-        try:
-            return await anyio.to_thread.run_sync(run)
-        except SQLAlchemyError as exc:
-            raise StoreUnavailable(
-                f"the database failed while {action} ({exc.__class__.__name__})"
-            ) from exc
+        return await in_thread(run, "reading the rule set versions")
 
 
 def _record(row: RuleVersionRow) -> RuleVersionRecord:

@@ -12,8 +12,7 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parent.parent.parent
-SHIPPED_RULES = REPO / "rules"
+from tests.cli.runner import REPO, SHIPPED_RULES, line_of
 
 
 def _nudge_script() -> str | None:
@@ -48,13 +47,6 @@ def _written_trigger_count(directory: Path) -> int:
     """Triggers as the files write them, counted without the engine."""
     files = [*directory.glob("*.yaml"), *directory.glob("*.yml")]
     return sum(len(re.findall(r"^\s*- id:", f.read_text(), re.MULTILINE)) for f in files)
-
-
-def _line_of(path: Path, text: str) -> int:
-    for number, line in enumerate(path.read_text().splitlines(), start=1):
-        if text in line:
-            return number
-    raise AssertionError(f"{text!r} not in {path}")
 
 
 @pytest.fixture
@@ -97,7 +89,7 @@ def test_typo_fails_with_its_file_line_and_column(nudge: Nudge, broken_rules: Pa
     done = nudge("rules", "check", str(broken_rules))
     assert done.returncode == 1
     core = broken_rules / "core.yaml"
-    line = _line_of(core, "threshhold: 80%")
+    line = line_of(core, "threshhold: 80%")
     expected = f'{core}:{line}:5: trigger "seats-almost-full": unknown key "threshhold"; did you'
     assert any(printed.startswith(expected) for printed in done.stdout.splitlines())
     assert "error(s)" in done.stderr
@@ -113,10 +105,10 @@ def test_every_error_in_the_files_is_printed_on_its_own_line(broken_rules: Path)
     core = broken_rules / "core.yaml"
     located = [line.split(": ", 1)[0] for line in done.stdout.splitlines()]
     assert located == [
-        f"{api}:{_line_of(api, 'cooldown: 12 hours')}:5",
-        f"{core}:{_line_of(core, '- id: seats-almost-full')}:5",  # threshold missing
-        f"{core}:{_line_of(core, 'threshhold')}:5",
-        f"{history}:{_line_of(history, 'style: popup')}:7",
+        f"{api}:{line_of(api, 'cooldown: 12 hours')}:5",
+        f"{core}:{line_of(core, '- id: seats-almost-full')}:5",  # threshold missing
+        f"{core}:{line_of(core, 'threshhold')}:5",
+        f"{history}:{line_of(history, 'style: popup')}:7",
     ]
     assert "4 error(s)" in done.stderr
 
@@ -131,8 +123,8 @@ def test_every_reference_error_is_printed_on_its_own_line(tmp_path: Path) -> Non
     done = _as_module("rules", "check", str(rules))
     assert done.returncode == 1
     assert [line.split(": ", 1)[0] for line in done.stdout.splitlines()] == [
-        f"{dashboards}:{_line_of(dashboards, 'metric: boards')}:5",
-        f"{history}:{_line_of(history, '{limt} days')}:7",
+        f"{dashboards}:{line_of(dashboards, 'metric: boards')}:5",
+        f"{history}:{line_of(history, '{limt} days')}:7",
     ]
 
 

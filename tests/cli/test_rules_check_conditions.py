@@ -4,16 +4,13 @@ condition's line with a caret under the spot, in text and in JSON."""
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parent.parent.parent
-SHIPPED_RULES = REPO / "rules"
+from tests.cli.runner import SHIPPED_RULES, run_nudge
 
 BAD_CONDITION = """\
 triggers:
@@ -29,16 +26,7 @@ MESSAGE = (
 
 
 def _check(*args: str) -> subprocess.CompletedProcess[str]:
-    environment = {k: v for k, v in os.environ.items() if k != "NUDGE_RULES_DIR"}
-    return subprocess.run(
-        [sys.executable, "-m", "app.cli", "rules", "check", *args],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        env=environment,
-        timeout=60,
-        check=False,
-    )
+    return run_nudge("rules", "check", *args)
 
 
 @pytest.fixture

@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-REPO = Path(__file__).resolve().parent.parent.parent
-SHIPPED_RULES = REPO / "rules"
+from tests.cli.runner import SHIPPED_RULES, line_of, run_nudge
 
 # A trigger the shipped seats-almost-full (priority 10) always wins over, and a metric
 # that no trigger uses.
@@ -27,23 +24,7 @@ triggers:
 
 
 def _check(*args: str) -> subprocess.CompletedProcess[str]:
-    environment = {k: v for k, v in os.environ.items() if k != "NUDGE_RULES_DIR"}
-    return subprocess.run(
-        [sys.executable, "-m", "app.cli", "rules", "check", *args],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        env=environment,
-        timeout=60,
-        check=False,
-    )
-
-
-def _line_of(path: Path, text: str) -> int:
-    for number, line in enumerate(path.read_text().splitlines(), start=1):
-        if text in line:
-            return number
-    raise AssertionError(f"{text!r} not in {path}")
+    return run_nudge("rules", "check", *args)
 
 
 @pytest.fixture
@@ -74,12 +55,12 @@ def test_warnings_are_printed_located_and_do_not_fail(warned_rules: Path) -> Non
     core, nearly = warned_rules / "core.yaml", warned_rules / "nearly.yaml"
     *warnings, summary = done.stdout.splitlines()
     assert warnings == [
-        f'{core}:{_line_of(core, "exports:")}:3: warning: metric "exports" is not used by '
+        f'{core}:{line_of(core, "exports:")}:3: warning: metric "exports" is not used by '
         "any trigger: its usage is recorded but never prompts anyone; add a trigger on it, or "
         "remove it (and its limits) if nothing needs it",
-        f"{nearly}:{_line_of(nearly, '- id: seats-nearly-full')}:5: warning: trigger "
+        f"{nearly}:{line_of(nearly, '- id: seats-nearly-full')}:5: warning: trigger "
         f'"seats-nearly-full" is shadowed by "seats-almost-full" '
-        f'({core}:{_line_of(core, "- id: seats-almost-full")}): both fire on "seats" at 80% '
+        f'({core}:{line_of(core, "- id: seats-almost-full")}): both fire on "seats" at 80% '
         "on plans free, team in placements global, members, where only one prompt per metric "
         'is shown and "seats-almost-full" wins (it has a higher priority), so '
         '"seats-nearly-full" is never shown there; give them different thresholds, plans or '
@@ -153,14 +134,14 @@ def test_json_lists_every_error_and_fails(tmp_path: Path) -> None:
     assert report["errors"] == [
         {
             "file": str(core),
-            "line": _line_of(core, "- id: seats-almost-full"),
+            "line": line_of(core, "- id: seats-almost-full"),
             "column": 5,
             "severity": "error",
             "message": 'trigger "seats-almost-full": missing required key "threshold"',
         },
         {
             "file": str(core),
-            "line": _line_of(core, "threshhold"),
+            "line": line_of(core, "threshhold"),
             "column": 5,
             "severity": "error",
             "message": report["errors"][1]["message"],

@@ -3,27 +3,15 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent.parent
+from tests.cli.runner import REPO, run_nudge
+
 COMMITTED = REPO / "schema" / "rules.schema.json"
 
 
-def _nudge(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "app.cli", *args],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        timeout=60,
-        check=False,
-    )
-
-
 def test_schema_is_printed_as_the_committed_json() -> None:
-    done = _nudge("rules", "schema")
+    done = run_nudge("rules", "schema")
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["title"] == "Nudge rule file"
     assert done.stdout == COMMITTED.read_text(encoding="utf-8")
@@ -31,7 +19,7 @@ def test_schema_is_printed_as_the_committed_json() -> None:
 
 def test_output_writes_the_schema_to_the_file(tmp_path: Path) -> None:
     target = tmp_path / "rules.schema.json"
-    done = _nudge("rules", "schema", "--output", str(target))
+    done = run_nudge("rules", "schema", "--output", str(target))
     assert done.returncode == 0, done.stderr
     assert done.stdout == ""
     assert target.read_text(encoding="utf-8") == COMMITTED.read_text(encoding="utf-8")
@@ -39,7 +27,7 @@ def test_output_writes_the_schema_to_the_file(tmp_path: Path) -> None:
 
 def test_output_to_a_missing_folder_fails_and_names_the_file(tmp_path: Path) -> None:
     target = tmp_path / "nowhere" / "rules.schema.json"
-    done = _nudge("rules", "schema", "--output", str(target))
+    done = run_nudge("rules", "schema", "--output", str(target))
     assert done.returncode == 2
     assert str(target) in done.stderr
     assert not target.exists()
