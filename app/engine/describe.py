@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from app.engine.model import RuleSet, Trigger
-from app.engine.templating import Template
+from app.engine.templating import Template, json_number
 
 
 def describe_rules(rules: RuleSet) -> dict[str, Any]:
@@ -22,7 +22,7 @@ def describe_rules(rules: RuleSet) -> dict[str, Any]:
         },
         "plans": {
             name: {
-                "limits": {metric: _number(v) for metric, v in p.limits.items()},
+                "limits": {metric: json_number(v) for metric, v in p.limits.items()},
                 "upgrade_to": p.upgrade_to,
                 "description": p.description,
             }
@@ -59,7 +59,3 @@ def _trigger(trigger: Trigger) -> dict[str, Any]:
 
 def _source(template: Template | None) -> str | None:
     return template.source if template is not None else None
-
-
-def _number(value: float) -> int | float:
-    return int(value) if value.is_integer() else value

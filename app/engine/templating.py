@@ -62,6 +62,13 @@ def compile_template(source: str) -> Template:
     return Template(source=source, parts=tuple(parts))
 
 
+def json_number(value: float | None) -> int | float | None:
+    """3.0 -> 3: whole numbers read as integers in JSON."""
+    if value is None:
+        return None
+    return int(value) if float(value).is_integer() else value
+
+
 def format_number(value: float | None) -> str:
     """Render a usage or limit as people write it: 3, 2.5, unlimited."""
     if value is None:

@@ -7,9 +7,9 @@ from datetime import datetime
 from typing import Any
 
 from app.engine.model import RuleSet
+from app.engine.templating import json_number
 from app.engine.windows import window_end
 from app.errors import InvalidRequest
-from app.services.prompts import json_number
 from app.store.accounts import AccountRecord, SqlStore
 from app.store.counters import CounterStore
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from app.engine.evaluator import RenderedPrompt, evaluate
 from app.engine.model import RuleSet
+from app.engine.templating import json_number
 from app.errors import StoreUnavailable
 from app.observability import Metrics
 from app.services.prompt_ids import PromptIdCodec, PromptRef
@@ -80,10 +81,3 @@ def prompt_json(prompt_id: str, rendered: RenderedPrompt) -> dict[str, Any]:
             else None
         ),
     }
-
-
-def json_number(value: float | None) -> int | float | None:
-    """3.0 -> 3: whole numbers read as integers in JSON."""
-    if value is None:
-        return None
-    return int(value) if float(value).is_integer() else value
