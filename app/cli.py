@@ -1,4 +1,5 @@
-"""`nudge ...`: serve the API, check rule files, migrate the database, mint client tokens.
+"""`nudge ...`: serve the API; check, test, explain and weigh the impact of rule files;
+migrate the database; mint client tokens.
 
 Exit codes: 0 ok, 1 invalid rules (or another failed check), 2 bad usage or settings.
 """
@@ -15,8 +16,9 @@ from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
+from app.commands import rules_explain, rules_impact, rules_test
 from app.engine.durations import parse_duration
-from app.engine.json_schema import rule_file_schema_json
+from app.engine.json_schema import rule_file_schema_json, rule_tests_schema_json
 from app.engine.loader import LoadResult, load_rules_dir
 from app.settings import Settings, load_settings
 
@@ -60,9 +62,15 @@ def _parser() -> argparse.ArgumentParser:
         help="text: one problem a line (default); json: one document on stdout, for CI",
     )
     check.set_defaults(run=_rules_check)
+    rules_test.add_parser(rules)
     schema = rules.add_parser("schema", help="print the JSON Schema of a rule file, for editors")
     schema.add_argument("--output", metavar="FILE", help="write it to FILE instead of stdout")
+    schema.add_argument(
+        "--tests", action="store_true", help="the schema of rule-test files (rules/tests/*.yaml)"
+    )
     schema.set_defaults(run=_rules_schema)
+    rules_explain.add_parser(rules)
+    rules_impact.add_parser(rules)
 
     db = commands.add_parser("db", help="database migrations").add_subparsers(metavar="ACTION")
     upgrade = db.add_parser("upgrade", help="migrate DATABASE_URL up (default: to the latest)")
@@ -137,7 +145,7 @@ def _check_report(result: LoadResult, *, ok: bool) -> dict[str, object]:
 
 
 def _rules_schema(args: argparse.Namespace) -> int:
-    text = rule_file_schema_json()
+    text = rule_tests_schema_json() if args.tests else rule_file_schema_json()
     if args.output is None:
         sys.stdout.write(text)
         return 0

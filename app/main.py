@@ -25,12 +25,13 @@ from sqlalchemy import Engine
 
 from app.api.body_limit import BodyLimitMiddleware
 from app.api.error_handlers import install_error_handlers
-from app.api.routes import accounts, ops, prompts, rules, usage
+from app.api.routes import accounts, ops, prompts, rules, signals, usage
 from app.embedded_redis import EmbeddedRedis
 from app.errors import RulesInvalid
 from app.observability import Metrics, RequestMetricsMiddleware
 from app.runtime import Clock, Runtime, utc_now
 from app.services.accounts import AccountService
+from app.services.firing import FiringTracker
 from app.services.prompt_ids import PromptIdCodec
 from app.services.prompts import PromptService
 from app.services.rule_registry import RuleRegistry
@@ -41,6 +42,7 @@ from app.store.accounts import SqlStore
 from app.store.counters import CounterStore
 from app.store.redis_client import create_redis
 from app.store.rule_versions import RuleVersionStore
+from app.store.signals import SignalStore
 
 log = logging.getLogger("nudge")
 
@@ -84,7 +86,8 @@ def create_app(
     install_error_handlers(app)
     # The prompt path first: routes are matched in order, and it is the hot one.
     app.router.routes.append(prompts.PROMPTS_ROUTE)
-    for router in (prompts.router, usage.router, accounts.router, rules.router, ops.router):
+    routers = (prompts.router, usage.router, accounts.router, signals.router, rules.router)
+    for router in (*routers, ops.router):
         app.include_router(router)
     _document(app, prompts.PROMPTS_DOC)
     app.add_middleware(BodyLimitMiddleware)
@@ -172,6 +175,8 @@ async def _start(
         dedupe_ttl_seconds=settings.dedupe_ttl_hours * 3600,
     )
     sql = SqlStore(engine)
+    signals = SignalStore(engine)
+    firing = FiringTracker(counters, signals, metrics)
     codec = PromptIdCodec(credentials.signing_secret)
     if credentials.generated_key or credentials.generated_secret:
         _announce(credentials, base_url)
@@ -184,9 +189,11 @@ async def _start(
         registry=registry,
         counters=counters,
         sql=sql,
+        signals=signals,
+        firing=firing,
         codec=codec,
         prompts=PromptService(counters, codec, metrics),
-        accounts=AccountService(sql, counters),
+        accounts=AccountService(sql, counters, signals, firing),
     )
 
 

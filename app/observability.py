@@ -35,6 +35,24 @@ class Metrics:
             ["trigger"],
             registry=r,
         )
+        self.prompts_shadowed = Counter(
+            "nudge_prompts_shadowed",
+            "Prompts of shadow-mode triggers that GET /v1/prompts would have returned",
+            ["trigger"],
+            registry=r,
+        )
+        self.signals_recorded = Counter(
+            "nudge_signals_recorded",
+            "Signals recorded (such as product-qualified leads), by type and trigger",
+            ["type", "trigger"],
+            registry=r,
+        )
+        self.firing_errors = Counter(
+            "nudge_firing_settle_errors",
+            "Accounts whose pending marks or signals could not be settled after a change "
+            "(retried at the account's next change)",
+            registry=r,
+        )
         self.prompts_degraded = Counter(
             "nudge_prompts_degraded",
             "GET /v1/prompts answers served degraded (empty) because Redis was slow or down",

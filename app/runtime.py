@@ -8,12 +8,14 @@ from datetime import UTC, datetime
 
 from app.observability import Metrics
 from app.services.accounts import AccountService
+from app.services.firing import FiringTracker
 from app.services.prompt_ids import PromptIdCodec
 from app.services.prompts import PromptService
 from app.services.rule_registry import RuleRegistry
 from app.settings import Settings
 from app.store.accounts import SqlStore
 from app.store.counters import CounterStore
+from app.store.signals import SignalStore
 
 Clock = Callable[[], datetime]
 
@@ -32,6 +34,8 @@ class Runtime:
     registry: RuleRegistry
     counters: CounterStore
     sql: SqlStore
+    signals: SignalStore
+    firing: FiringTracker
     codec: PromptIdCodec
     prompts: PromptService
     accounts: AccountService

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import math
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import (
     AfterValidator,
@@ -16,7 +16,10 @@ from pydantic import (
     Field,
 )
 
+from app.engine.decisions import Outcome
+from app.engine.schema import SignalType
 from app.identifiers import ID_REGEX
+from app.services.signal_feed import ACCOUNT_SIGNALS, InvalidCursor, decode_cursor
 
 MAX_EVENTS = 1000
 
@@ -120,6 +123,34 @@ class UsageOut(BaseModel):
     resets_at: datetime | None = Field(default=None, description="Counters only: when it resets")
 
 
+class DeliveryOut(BaseModel):
+    state: Literal["pending", "delivered", "failed"] = Field(
+        description="Reserved for webhook delivery; every signal is pending until then."
+    )
+    attempts: int = Field(description="Delivery attempts made so far.")
+    delivered_at: datetime | None
+
+
+class SignalOut(BaseModel):
+    id: str = Field(description="A UUID; the idempotency key webhook receivers will see.")
+    type: SignalType
+    account_id: str
+    trigger: str = Field(description="The trigger that fired.")
+    plan: str = Field(description="The account's plan when it fired.")
+    usage: dict[str, int | float | None] = Field(
+        description="Every metric's usage when it fired; null where there was none."
+    )
+    fired_at: datetime
+    delivery: DeliveryOut
+
+
+class SignalsOut(BaseModel):
+    signals: list[SignalOut] = Field(description="The first stored first.")
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` for the next page; null on the last page."
+    )
+
+
 class AccountOut(BaseModel):
     account_id: str
     plan: str
@@ -127,6 +158,9 @@ class AccountOut(BaseModel):
     usage: dict[str, UsageOut]
     created_at: datetime | None
     updated_at: datetime | None
+    signals: list[SignalOut] = Field(
+        description=f"The account's latest signals (at most {ACCOUNT_SIGNALS}), latest first."
+    )
 
 
 class CtaOut(BaseModel):
@@ -170,6 +204,74 @@ class PromptQuery(BaseModel):
     )
 
 
+SIGNAL_TYPES: tuple[str, ...] = get_args(SignalType)
+MAX_SIGNALS_PAGE = 1000
+
+
+def _signal_type(value: object) -> object:
+    if isinstance(value, str) and value not in SIGNAL_TYPES:
+        raise ValueError(
+            f"unknown signal type {json.dumps(value)}; the known types are: "
+            + ", ".join(SIGNAL_TYPES)
+        )
+    return value
+
+
+def _query_time(value: object) -> object:
+    if not isinstance(value, str):
+        return value
+    try:
+        moment = datetime.fromisoformat(value.upper())  # RFC 3339 allows a lowercase t and z
+    except ValueError:
+        hint = "; in a URL, send the + of an offset as %2B" if " " in value else ""
+        raise ValueError(
+            f"must be an RFC 3339 time such as 2026-11-25T10:00:00Z, not {json.dumps(value)}" + hint
+        ) from None
+    if moment.tzinfo is None:
+        raise ValueError(
+            f"{json.dumps(value)} has no time zone; add Z for UTC or an offset such as %2B01:00"
+        )
+    return moment
+
+
+def _page_size(value: int) -> int:
+    if not 1 <= value <= MAX_SIGNALS_PAGE:
+        raise ValueError(f"must be from 1 to {MAX_SIGNALS_PAGE}, not {value}")
+    return value
+
+
+def _cursor(value: str | None) -> str | None:
+    if value is not None:
+        try:
+            decode_cursor(value)
+        except InvalidCursor as exc:
+            raise ValueError(str(exc)) from None
+    return value
+
+
+class SignalQuery(BaseModel):
+    """The query of GET /v1/signals; an unknown parameter is an error, so a typo never
+    widens the listing."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    type: Annotated[SignalType | None, BeforeValidator(_signal_type)] = Field(
+        default=None, description="Only signals of this type; absent: every type."
+    )
+    since: Annotated[AwareDatetime | None, BeforeValidator(_query_time)] = Field(
+        default=None,
+        description="Only signals fired at or after this RFC 3339 time (with a time zone).",
+    )
+    limit: Annotated[int, AfterValidator(_page_size)] = Field(
+        default=100,
+        description=f"At most this many signals in the page (1 to {MAX_SIGNALS_PAGE}).",
+        json_schema_extra={"minimum": 1, "maximum": MAX_SIGNALS_PAGE},
+    )
+    cursor: Annotated[str | None, AfterValidator(_cursor)] = Field(
+        default=None, description="The `next_cursor` of the previous page, unchanged."
+    )
+
+
 class PromptEventIn(_Body):
     type: Literal["shown", "clicked", "dismissed", "converted"]
 
@@ -191,6 +293,9 @@ class RulesOut(BaseModel):
     metrics: dict[str, Any]
     plans: dict[str, Any]
     triggers: list[dict[str, Any]]
+    caps: list[dict[str, Any]] = Field(
+        description="The rule set's frequency caps: key (a style or any), count, per_seconds, scope"
+    )
     last_error: RuleErrorOut | None
 
 
@@ -220,3 +325,54 @@ class ErrorBody(BaseModel):
 
 class ErrorOut(BaseModel):
     error: ErrorBody
+
+
+class ExplainQuery(BaseModel):
+    """The query of GET /v1/accounts/{account_id}/explain: the prompt request to explain."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    user_id: UserId | None = Field(
+        default=None, description="The user asking; omit for the account's anonymous user."
+    )
+    placement: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=64,
+        description="Where the prompt would show; omit for a request without a placement.",
+    )
+
+
+class TriggerDecisionOut(BaseModel):
+    trigger: str
+    outcome: Outcome = Field(
+        description="Where the trigger stopped: `shown` if GET /v1/prompts returns it."
+    )
+    fires: bool = Field(
+        description="It fires for the account: shown, shadow or signal, or held back only by "
+        "this user's dismissal, impressions or a cap."
+    )
+    signal: bool = Field(description="Its `signal:` fires for the account.")
+    reason: str = Field(
+        description='The outcome in words, such as "below threshold: 2 of 3 seats = 67% < 80%".'
+    )
+
+
+class ExplainOut(BaseModel):
+    account_id: str
+    plan: str = Field(description="The plan the rules evaluate the account on.")
+    plan_is_default: bool = Field(
+        description="True when the account was never PUT: it is on the rules' default_plan."
+    )
+    rules_version: str
+    at: datetime = Field(description="The moment the rules were evaluated at.")
+    user_id: str | None
+    placement: str | None
+    usage: dict[str, int | float] = Field(
+        description="Every metric's usage (counters: the current window)."
+    )
+    triggers: list[TriggerDecisionOut] = Field(
+        description="Every trigger, in display order (priority, then id)."
+    )
+    prompts: list[str] = Field(description="The triggers GET /v1/prompts returns, in order.")
+    signals: list[str] = Field(description="The triggers whose signal fires for the account.")

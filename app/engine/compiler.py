@@ -7,12 +7,14 @@ durations are timedeltas and prompt texts are pre-split templates.
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Generic, TypeVar
 
 from app.engine.durations import parse_duration
 from app.engine.expressions import Condition, ExpressionError, compile_condition
 from app.engine.model import (
+    Cap,
+    Frequency,
     Location,
     Metric,
     Plan,
@@ -22,7 +24,15 @@ from app.engine.model import (
     Trigger,
 )
 from app.engine.problems import Problem
-from app.engine.schema import PERCENT, MetricSpec, PlanSpec, RuleFileSpec, TriggerSpec
+from app.engine.schema import (
+    PERCENT,
+    CapSpec,
+    FrequencySpec,
+    MetricSpec,
+    PlanSpec,
+    RuleFileSpec,
+    TriggerSpec,
+)
 from app.engine.source import DataPath, SourceDocument
 from app.engine.templating import METRIC_PLACEHOLDERS, Template, compile_template
 
@@ -64,6 +74,7 @@ class _Merged:
     metrics: dict[str, _Located[MetricSpec]] = field(default_factory=dict)
     plans: dict[str, _Located[PlanSpec]] = field(default_factory=dict)
     triggers: dict[str, _Located[TriggerSpec]] = field(default_factory=dict)
+    caps: dict[str, _Located[list[CapSpec]]] = field(default_factory=dict)
     default_plan: _Located[str] | None = None
 
 
@@ -99,27 +110,39 @@ def compile_rules(
         for name, m in merged.metrics.items()
     }
     plans = {name: _compile_plan(name, located) for name, located in merged.plans.items()}
+    triggers = [_with_counter_windows(t, metrics) for t in triggers]
     ordered = tuple(sorted(triggers, key=lambda t: (-t.priority, t.id)))
-    by_plan = {
-        plan.name: tuple(t for t in ordered if _applies_to(t, plan)) for plan in plans.values()
-    }
+    caps = tuple(
+        Cap(key, _frequency(cap), cap.scope)
+        for key, located in merged.caps.items()
+        for cap in located.spec
+    )
+    spans = [cap.limit.per for cap in caps] + [
+        t.max_impressions.per for t in ordered if t.max_impressions is not None
+    ]
     rules = RuleSet(
         version=version,
         metrics=metrics,
         plans=plans,
         default_plan=merged.default_plan.spec,
         triggers=ordered,
-        triggers_by_plan=by_plan,
         files=tuple(document.file for document, _ in documents),
+        caps=caps,
+        impressions_horizon=max(spans, default=None),
     )
     return rules, []
 
 
-def _applies_to(trigger: Trigger, plan: Plan) -> bool:
-    """A trigger fires for plans that can upgrade, unless it names its plans."""
-    if trigger.plans is not None:
-        return plan.name in trigger.plans
-    return plan.upgrade_to is not None
+def _with_counter_windows(trigger: Trigger, metrics: dict[str, Metric]) -> Trigger:
+    read = set(trigger.condition.metrics) if trigger.condition else set()
+    if trigger.metric is not None:
+        read.add(trigger.metric)
+    windows = frozenset(w for name in read if (w := metrics[name].window) is not None)
+    return replace(trigger, counter_windows=windows) if windows else trigger
+
+
+def _frequency(spec: FrequencySpec) -> Frequency:
+    return Frequency(spec.count, parse_duration(spec.per))
 
 
 def _merge(
@@ -143,6 +166,8 @@ def _merge(
         for index, trigger in enumerate(spec.triggers):
             located = _Located(trigger, document, ("triggers", index))
             _add(merged.triggers, trigger.id, located, "trigger id", problems)
+        for key, cap in spec.caps.items():
+            _add(merged.caps, key, _Located(cap, document, ("caps", key)), "cap", problems)
         if spec.default_plan is not None:
             located_default = _Located(spec.default_plan, document, ("default_plan",))
             if merged.default_plan is not None:
@@ -303,11 +328,16 @@ def _compile_trigger(
         return compiled
 
     condition = _condition(located, problems, metric_names=metric_names)
-    title = template(spec.prompt.title, "title")
-    body = template(spec.prompt.body, "body")
-    cta_label = template(spec.prompt.cta.label if spec.prompt.cta else None, "cta", "label")
-    cta_url = template(spec.prompt.cta.url if spec.prompt.cta else None, "cta", "url")
-    if len(problems) > before or title is None:
+    prompt = None
+    if spec.prompt is not None:
+        title = template(spec.prompt.title, "title")
+        cta = spec.prompt.cta
+        body = template(spec.prompt.body, "body")
+        cta_label = template(cta.label if cta else None, "cta", "label")
+        cta_url = template(cta.url if cta else None, "cta", "url")
+        if title is not None:
+            prompt = PromptTemplate(spec.prompt.style, title, body, cta_label, cta_url)
+    if len(problems) > before:
         return None
     return Trigger(
         id=spec.id,
@@ -318,8 +348,14 @@ def _compile_trigger(
         cooldown=parse_duration(spec.cooldown),
         placements=frozenset(spec.placements) if spec.placements is not None else None,
         plans=frozenset(spec.plans) if spec.plans is not None else None,
-        prompt=PromptTemplate(spec.prompt.style, title, body, cta_label, cta_url),
+        prompt=prompt,
         description=spec.description,
+        hold_for=parse_duration(spec.hold_for) if spec.hold_for is not None else None,
+        max_impressions=(
+            _frequency(spec.max_impressions) if spec.max_impressions is not None else None
+        ),
+        shadow=spec.mode == "shadow",
+        signal=spec.signal,
         location=located.location(),
         key_locations=located.key_locations(
             ("metric",),

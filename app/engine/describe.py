@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
-from app.engine.model import RuleSet, Trigger
+from app.engine.model import Frequency, PromptTemplate, RuleSet, Trigger
 from app.engine.templating import Template, json_number
 
 
@@ -29,11 +30,19 @@ def describe_rules(rules: RuleSet) -> dict[str, Any]:
             for name, p in rules.plans.items()
         },
         "triggers": [_trigger(t) for t in rules.triggers],
+        "caps": [
+            {
+                "key": cap.key,
+                "count": cap.limit.count,
+                "per_seconds": int(cap.limit.per.total_seconds()),
+                "scope": cap.scope,
+            }
+            for cap in rules.caps
+        ],
     }
 
 
 def _trigger(trigger: Trigger) -> dict[str, Any]:
-    prompt = trigger.prompt
     return {
         "id": trigger.id,
         "metric": trigger.metric,
@@ -43,18 +52,38 @@ def _trigger(trigger: Trigger) -> dict[str, Any]:
         "cooldown_seconds": int(trigger.cooldown.total_seconds()),
         "placements": sorted(trigger.placements) if trigger.placements is not None else None,
         "plans": sorted(trigger.plans) if trigger.plans is not None else None,
+        "for_seconds": _seconds(trigger.hold_for),
+        "max_impressions": _frequency(trigger.max_impressions),
+        "mode": "shadow" if trigger.shadow else "live",
+        "signal": trigger.signal,
         "description": trigger.description,
-        "prompt": {
-            "style": prompt.style,
-            "title": prompt.title.source,
-            "body": _source(prompt.body),
-            "cta": (
-                {"label": _source(prompt.cta_label), "url": _source(prompt.cta_url)}
-                if prompt.cta_label is not None
-                else None
-            ),
-        },
+        "prompt": _prompt(trigger.prompt),
     }
+
+
+def _prompt(prompt: PromptTemplate | None) -> dict[str, Any] | None:
+    if prompt is None:
+        return None
+    return {
+        "style": prompt.style,
+        "title": prompt.title.source,
+        "body": _source(prompt.body),
+        "cta": (
+            {"label": _source(prompt.cta_label), "url": _source(prompt.cta_url)}
+            if prompt.cta_label is not None
+            else None
+        ),
+    }
+
+
+def _frequency(limit: Frequency | None) -> dict[str, int] | None:
+    if limit is None:
+        return None
+    return {"count": limit.count, "per_seconds": int(limit.per.total_seconds())}
+
+
+def _seconds(duration: timedelta | None) -> int | None:
+    return int(duration.total_seconds()) if duration is not None else None
 
 
 def _source(template: Template | None) -> str | None:

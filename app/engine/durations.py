@@ -19,3 +19,13 @@ def parse_duration(text: str) -> timedelta:
         )
     amount, unit = match.groups()
     return timedelta(**{_UNITS[unit]: int(amount)})
+
+
+def format_duration(duration: timedelta) -> str:
+    """A duration as rule authors write it, in its largest whole unit of days, hours or
+    minutes: 30m, 12h, 3d, 14d (weeks read back as days: 7d was more likely written)."""
+    seconds = int(duration.total_seconds())
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds and seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"

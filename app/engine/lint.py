@@ -45,7 +45,7 @@ def _warning(where: Location | None, message: str) -> Problem:
 
 def applicable_plans(rules: RuleSet, trigger: Trigger) -> list[Plan]:
     """The plans `trigger` is evaluated for, in the order the files define them."""
-    return [plan for plan in rules.plans.values() if trigger in rules.triggers_by_plan[plan.name]]
+    return [plan for plan in rules.plans.values() if trigger.applies_to(plan)]
 
 
 def firing_plans(rules: RuleSet, trigger: Trigger) -> list[Plan]:
@@ -146,12 +146,13 @@ def _shadowed(rules: RuleSet) -> Iterator[Problem]:
     # triggers with the same threshold level, the earlier one is chosen.
     # A winner with a condition may not fire where the loser does, so it shadows nothing;
     # a loser with one is still hidden wherever it fires. Triggers without a metric
-    # compete with none.
+    # compete with none, and so do shadow and signal-only triggers; a winner with `for:`
+    # is pending for a while, during which it hides nothing.
     for index, loser in enumerate(rules.triggers):
-        if loser.metric is None:
+        if not _competes(loser):
             continue
         for winner in rules.triggers[:index]:
-            if winner.condition is not None:
+            if not _competes(winner) or winner.condition is not None or winner.hold_for:
                 continue
             if winner.metric != loser.metric or winner.threshold != loser.threshold:
                 continue
@@ -161,6 +162,11 @@ def _shadowed(rules: RuleSet) -> Iterator[Problem]:
                 continue
             yield _warning(loser.location, _shadow_message(winner, loser, plans, placements))
             break  # one warning per shadowed trigger: the trigger that wins over it
+
+
+def _competes(trigger: Trigger) -> bool:
+    """Whether the trigger takes part in choosing the one live prompt of its metric."""
+    return trigger.metric is not None and trigger.prompt is not None and not trigger.shadow
 
 
 def _common(first: list[Plan], second: list[Plan]) -> list[str]:
@@ -199,8 +205,8 @@ def _shadow_message(
 
 def _unlimited_placeholders(rules: RuleSet) -> Iterator[Problem]:
     for trigger in rules.triggers:
-        if trigger.metric is None:
-            continue  # its texts cannot name the metric's placeholders (a load error)
+        if trigger.metric is None or trigger.prompt is None:
+            continue  # no texts, or none that may name the metric's placeholders
         for plan in firing_plans(rules, trigger):
             reasons = _unlimited_reasons(rules, trigger, plan)
             if not reasons:

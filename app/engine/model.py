@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from app.engine.durations import format_duration
 from app.engine.expressions import Condition
-from app.engine.schema import MetricType, Style
+from app.engine.schema import CapScope, MetricType, SignalType, Style
 from app.engine.templating import Template
 from app.engine.windows import WindowName
 
@@ -88,6 +89,31 @@ class PromptTemplate:
 
 
 @dataclass(frozen=True, slots=True)
+class Frequency:
+    """At most `count` in any span of `per`."""
+
+    count: int
+    per: timedelta
+
+
+@dataclass(frozen=True, slots=True)
+class Cap:
+    """A rule-set-wide frequency cap on the prompts of one style (`any`: of every style)."""
+
+    key: str  # a style, or "any"
+    limit: Frequency
+    scope: CapScope
+
+    def counts(self, style: str) -> bool:
+        return self.key == "any" or self.key == style
+
+    def __str__(self) -> str:
+        """As written, with its scope: "modal: 1 per 1d per user"."""
+        count, per = self.limit.count, format_duration(self.limit.per)
+        return f"{self.key}: {count} per {per} per {self.scope}"
+
+
+@dataclass(frozen=True, slots=True)
 class Trigger:
     id: str
     # A trigger watches a metric's threshold, holds a condition (`when:`), or both; metric
@@ -98,9 +124,16 @@ class Trigger:
     cooldown: timedelta
     placements: frozenset[str] | None  # None: every placement
     plans: frozenset[str] | None  # None: every plan that has an upgrade_to
-    prompt: PromptTemplate
+    prompt: PromptTemplate | None  # None: a trigger that only records a signal
     description: str | None
     condition: Condition | None = None
+    hold_for: timedelta | None = None  # `for:`: how long it must hold before it fires
+    max_impressions: Frequency | None = None  # per user
+    shadow: bool = False  # `mode: shadow`: evaluated and counted, never shown nor signalled
+    signal: SignalType | None = None
+    # The windows of the counters it reads (as `metric:` or in `when:`): a hold that began
+    # in one window ends with it, since the count starts again at zero.
+    counter_windows: frozenset[WindowName] = frozenset()
     location: Location | None = field(default=None, compare=False)
     # "threshold", "when", "prompt.title", "prompt.body", "prompt.cta.label", ... -> where written
     key_locations: Mapping[str, Location] = field(default_factory=dict, compare=False)
@@ -108,6 +141,12 @@ class Trigger:
     def where(self, key: str) -> Location | None:
         """Where `key` was written, else where the trigger was."""
         return self.key_locations.get(key, self.location)
+
+    def applies_to(self, plan: Plan) -> bool:
+        """The plan filter: the trigger's `plans`, or else every plan with an upgrade_to."""
+        if self.plans is not None:
+            return plan.name in self.plans
+        return plan.upgrade_to is not None
 
     def shows_in(self, placement: str | None) -> bool:
         return placement is None or self.placements is None or placement in self.placements
@@ -119,11 +158,30 @@ class RuleSet:
     metrics: Mapping[str, Metric]
     plans: Mapping[str, Plan]
     default_plan: str
-    triggers: tuple[Trigger, ...]
-    # The triggers that may fire for each plan, in evaluation order: the plan
-    # filter is applied once here instead of on every request.
-    triggers_by_plan: Mapping[str, tuple[Trigger, ...]]
+    triggers: tuple[Trigger, ...]  # in display order: priority (higher first), then id
     files: tuple[str, ...]
+    caps: tuple[Cap, ...] = ()
+    # How long back impressions matter (the longest max_impressions or cap span); None
+    # when nothing counts them, so the prompt path does not read them.
+    impressions_horizon: timedelta | None = None
+    # Derived from `triggers` once: by id, and those with `for:` (whose pending marks
+    # the store keeps).
+    by_id: Mapping[str, Trigger] = field(init=False, repr=False, compare=False)
+    held_triggers: tuple[Trigger, ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "by_id", {t.id: t for t in self.triggers})
+        held = tuple(t for t in self.triggers if t.hold_for is not None)
+        object.__setattr__(self, "held_triggers", held)
+
+
+@dataclass(frozen=True, slots=True)
+class Impression:
+    """A prompt reported `shown`."""
+
+    trigger: str
+    style: str
+    at: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,3 +192,7 @@ class AccountState:
     usage: Mapping[str, float]  # metric -> current value (counters: current window)
     dismissed_at: Mapping[str, datetime]  # trigger id -> when this user dismissed it
     attributes: Mapping[str, Any] = field(default_factory=dict)  # the account's, JSON values
+    # trigger id -> since when its threshold and condition hold (triggers with `for:`)
+    pending_since: Mapping[str, datetime] = field(default_factory=dict)
+    impressions: Sequence[Impression] = ()  # this user's, within the impressions horizon
+    account_impressions: Sequence[Impression] = ()  # every user's of the account

@@ -37,6 +37,11 @@ DURATION = r"^\s*\d+[mhdw]\s*$"
 MetricType = Literal["gauge", "counter"]
 Window = Literal["hour", "day", "week", "month"]
 Style = Literal["banner", "modal", "inline", "toast"]
+Mode = Literal["live", "shadow"]
+SignalType = Literal["pql"]
+CapScope = Literal["user", "account"]
+# What a rule-set cap counts: the prompts of one style, or `any` prompt.
+CapKey = Literal["banner", "modal", "inline", "toast", "any"]
 
 
 def _name(value: str) -> str:
@@ -59,6 +64,12 @@ def _trigger_id(value: str) -> str:
 
 def _duration(value: str) -> str:
     parse_duration(value)
+    return value
+
+
+def _span(value: str) -> str:
+    if not parse_duration(value):
+        raise ValueError(f'"{value}" is no time at all; write a span such as 30m, 12h or 7d')
     return value
 
 
@@ -105,6 +116,10 @@ TriggerId = Annotated[
 ]
 Duration = Annotated[
     StrictStr, AfterValidator(_duration), WithJsonSchema({"type": "string", "pattern": DURATION})
+]
+# A duration that must be more than zero: a `for:` or a `per:` of 0 would mean nothing.
+Span = Annotated[
+    StrictStr, AfterValidator(_span), WithJsonSchema({"type": "string", "pattern": DURATION})
 ]
 Limit = Annotated[float, BeforeValidator(_limit), WithJsonSchema({"type": "number", "minimum": 0})]
 Threshold = Annotated[
@@ -156,6 +171,38 @@ class PlanSpec(_Strict):
     description: StrictStr | None = Field(None, description="Free text")
 
 
+class FrequencySpec(_Strict):
+    """At most `count` in any span of `per`."""
+
+    count: StrictInt = Field(ge=1, le=1000, description="How many, 1 to 1000")
+    per: Span = Field(description="Within how long: 30m, 12h, 3d, 2w")
+
+
+class CapSpec(FrequencySpec):
+    """A frequency cap across triggers, counted from `shown` events."""
+
+    scope: CapScope = Field(
+        "user",
+        description="user: prompts shown to each user; account: to all users of the account",
+    )
+
+
+def _as_list(value: object) -> object:
+    if isinstance(value, dict):
+        return [value]
+    if not isinstance(value, list):
+        raise ValueError(
+            f"{value!r} is not a cap: write {{count: 1, per: 1d}}, or a list of such caps"
+        )
+    return value
+
+
+# One cap, or a list of caps on the same key; the loader always sees a list.
+CapList = Annotated[
+    list[CapSpec], BeforeValidator(_as_list, json_schema_input_type=CapSpec | list[CapSpec])
+]
+
+
 class CtaSpec(_Strict):
     """The call to action: a button or link."""
 
@@ -173,10 +220,16 @@ class PromptSpec(_Strict):
 
 
 def trigger_keys_problem(keys: Collection[str]) -> str | None:
-    """What is wrong with which of metric, threshold and when a trigger has, if anything.
+    """What is wrong with which keys a trigger has, if anything.
 
-    `metric` and `threshold` go together; a trigger needs them, or `when`, or all three.
+    `metric` and `threshold` go together; a trigger needs them, or `when`, or all three;
+    and it needs a `prompt`, a `signal`, or both.
     """
+    if "prompt" not in keys and "signal" not in keys:
+        return (
+            'missing required key "prompt", or "signal": a trigger shows a prompt, '
+            "records a signal, or both"
+        )
     has_metric, has_threshold = "metric" in keys, "threshold" in keys
     if has_metric and not has_threshold:
         return 'missing required key "threshold"'
@@ -191,14 +244,19 @@ def trigger_keys_problem(keys: Collection[str]) -> str | None:
 
 
 # For editors, what trigger_keys_problem checks: metric and threshold together (with or
-# without when), or when alone.
+# without when), or when alone; and a prompt, a signal or both.
 _TRIGGER_KEYS_SCHEMA: JsonDict = {
-    "anyOf": [
-        {"required": ["metric", "threshold"]},
+    "allOf": [
         {
-            "required": ["when"],
-            "not": {"anyOf": [{"required": ["metric"]}, {"required": ["threshold"]}]},
+            "anyOf": [
+                {"required": ["metric", "threshold"]},
+                {
+                    "required": ["when"],
+                    "not": {"anyOf": [{"required": ["metric"]}, {"required": ["threshold"]}]},
+                },
+            ]
         },
+        {"anyOf": [{"required": ["prompt"]}, {"required": ["signal"]}]},
     ]
 }
 
@@ -228,7 +286,29 @@ class TriggerSpec(_Strict):
     )
     cooldown: Duration = Field(
         "1d",
-        description="After a dismissal, hide the prompt from that user this long: 30m, 12h, 3d, 2w",
+        description="After a dismissal, hide the prompt from that user this long: 30m, 12h, "
+        "3d, 2w; with signal, also the least time between two signals of one account",
+    )
+    hold_for: Span | None = Field(
+        None,
+        alias="for",
+        description="Fire only once the threshold and condition have held this long without "
+        "a break (pending until then): 30m, 12h, 3d, 2w",
+    )
+    max_impressions: FrequencySpec | None = Field(
+        None,
+        description="Per user: after the prompt was shown `count` times within `per`, stop "
+        "showing it until the oldest of those is older than `per`",
+    )
+    mode: Mode = Field(
+        "live",
+        description="shadow: evaluate and count in metrics (nudge_prompts_shadowed_total), "
+        "never show and never signal",
+    )
+    signal: SignalType | None = Field(
+        None,
+        description="pql: mark the account a product-qualified lead when the trigger fires "
+        "(once per cooldown); listed by GET /v1/signals",
     )
     placements: list[StrictStr] | None = Field(
         None, description="Where the prompt may show; absent means every placement"
@@ -236,12 +316,18 @@ class TriggerSpec(_Strict):
     plans: list[Name] | None = Field(
         None, description="The plans it fires for; absent means every plan with an upgrade_to"
     )
-    prompt: PromptSpec = Field(description="What the frontend shows")
+    prompt: PromptSpec | None = Field(
+        None, description="What the frontend shows; a trigger with a signal may have none"
+    )
     description: StrictStr | None = Field(None, description="Free text for the rule's readers")
 
     @model_validator(mode="after")
-    def _metric_threshold_or_when(self) -> Self:
-        given = [key for key in ("metric", "threshold", "when") if getattr(self, key) is not None]
+    def _required_keys(self) -> Self:
+        given = [
+            key
+            for key in ("metric", "threshold", "when", "prompt", "signal")
+            if getattr(self, key) is not None
+        ]
         problem = trigger_keys_problem(given)
         if problem is not None:
             # validation_messages.py reports this type as the message alone.
@@ -271,4 +357,11 @@ class RuleFileSpec(_Strict):
         default_factory=list,
         description="When usage brings up which prompt; lists from all files are joined",
         json_schema_extra={"default": []},
+    )
+    caps: dict[CapKey, CapList] = Field(
+        default_factory=dict,
+        description="Frequency caps across triggers, by style or `any`: "
+        "{count, per, scope: user | account}, or a list of them; keys are defined once "
+        "across all files",
+        json_schema_extra={"default": {}},
     )

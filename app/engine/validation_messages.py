@@ -17,14 +17,29 @@ from app.engine.source import DataPath, SourceDocument
 def describe_validation_error(exc: ValidationError, document: SourceDocument) -> list[Problem]:
     problems = []
     for error in exc.errors(include_url=False):
-        path: DataPath = tuple(part for part in error["loc"] if part != "[key]")
-        message = _message(error, path)
+        path = _as_written(tuple(part for part in error["loc"] if part != "[key]"), document)
+        message = error_message(error, path)
         if error["loc"][-1:] == ("[key]",) and len(path) == 2 and path[0] in ("metrics", "plans"):
             reason = str(error["msg"]).removeprefix("Value error, ")
             message = f"invalid {str(path[0])[:-1]} name: {reason}"
+        if error["loc"][-1:] == ("[key]",) and len(path) == 2 and path[0] == "caps":
+            message = (
+                f'unknown cap "{path[1]}": caps are keyed by a style (banner, modal, inline, '
+                "toast) or any"
+            )
         problems.append(document.problem(path, _context(document, path) + message))
     problems.extend(_trigger_keys_problems(exc, document))
     return problems
+
+
+def _as_written(path: DataPath, document: SourceDocument) -> DataPath:
+    """The path as the file has it: a cap written alone (not in a list) is validated as
+    a list of one, so drop the index the file does not have."""
+    if len(path) >= 3 and path[0] == "caps" and path[2] == 0:
+        caps = document.data.get("caps") if isinstance(document.data, dict) else None
+        if isinstance(caps, dict) and isinstance(caps.get(path[1]), dict):
+            return path[:2] + path[3:]
+    return path
 
 
 def _trigger_keys_problems(exc: ValidationError, document: SourceDocument) -> list[Problem]:
@@ -50,11 +65,12 @@ def _trigger_keys_problems(exc: ValidationError, document: SourceDocument) -> li
     return problems
 
 
-def _message(error: Any, path: DataPath) -> str:
+def error_message(error: Any, path: DataPath, *, model: type[BaseModel] = RuleFileSpec) -> str:
+    """One pydantic error on the data at `path` (`model` is the file's model) in words."""
     kind = error["type"]
     key = str(path[-1]) if path else "file"
     if kind == "extra_forbidden":
-        allowed = _allowed_keys(path[:-1])
+        allowed = _allowed_keys(path[:-1], model)
         hint = difflib.get_close_matches(key, allowed, n=1)
         suggestion = f'; did you mean "{hint[0]}"?' if hint else ""
         return f'unknown key "{key}"{suggestion} (allowed here: {", ".join(allowed)})'
@@ -62,10 +78,21 @@ def _message(error: Any, path: DataPath) -> str:
         return str(error["msg"])
     if kind == "missing":
         return f'missing required key "{key}"'
+    if kind == "model_type":
+        form = _MAPPING_FORMS.get(key, "key: value pairs")
+        return f'"{key}": expected a mapping such as {form}, got {error["input"]!r}'
     text = str(error["msg"]).removeprefix("Value error, ")
     if kind == "value_error":
         return f'"{key}": {text}'
     return f'"{key}": {text[0].lower()}{text[1:]}, got {error["input"]!r}'
+
+
+# How to write the mappings of the format, for "expected a mapping" errors.
+_MAPPING_FORMS = {
+    "max_impressions": "{count: 3, per: 7d}",
+    "prompt": '{style: banner, title: "..."}',
+    "cta": '{label: "Upgrade", url: "/billing/upgrade"}',
+}
 
 
 def _context(document: SourceDocument, path: DataPath) -> str:
@@ -80,18 +107,18 @@ def _context(document: SourceDocument, path: DataPath) -> str:
         return (
             f'trigger "{trigger_id}": ' if isinstance(trigger_id, str) else f"trigger #{item + 1}: "
         )
-    if section in ("metrics", "plans") and len(path) > 2:
+    if section in ("metrics", "plans", "caps") and len(path) > 2:
         return f'{section[:-1]} "{item}": '
     return ""
 
 
-def _allowed_keys(path: DataPath) -> list[str]:
-    """The keys the model at `path` accepts, found by walking the rule-file model."""
-    current: Any = RuleFileSpec
+def _allowed_keys(path: DataPath, model: type[BaseModel]) -> list[str]:
+    """The keys the model at `path` accepts, found by walking the file's model."""
+    current: Any = model
     for part in path:
         current = _unwrap(current)
         if isinstance(current, type) and issubclass(current, BaseModel):
-            field = current.model_fields.get(str(part))
+            field = _fields(current).get(str(part))
             if field is None:
                 return []
             current = field.annotation
@@ -99,9 +126,16 @@ def _allowed_keys(path: DataPath) -> list[str]:
             args = typing.get_args(current)
             current = args[-1] if args else None  # list[X] -> X, dict[K, V] -> V
     current = _unwrap(current)
+    if typing.get_origin(current) is list:  # a cap written alone is read as a list of one
+        current = _unwrap(typing.get_args(current)[0])
     if isinstance(current, type) and issubclass(current, BaseModel):
-        return list(current.model_fields)
+        return list(_fields(current))
     return []
+
+
+def _fields(model: type[BaseModel]) -> dict[str, Any]:
+    """The model's fields by the key written in files (`for`, not `hold_for`)."""
+    return {field.alias or name: field for name, field in model.model_fields.items()}
 
 
 def _unwrap(annotation: Any) -> Any:

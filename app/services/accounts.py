@@ -10,14 +10,19 @@ from app.engine.model import RuleSet
 from app.engine.templating import json_number
 from app.engine.windows import window_end
 from app.errors import InvalidRequest
+from app.services.firing import FiringTracker
+from app.services.signal_feed import ACCOUNT_SIGNALS, describe_signal
 from app.store.accounts import AccountRecord, SqlStore
 from app.store.counters import CounterStore
+from app.store.signals import SignalStore
 
 
 @dataclass
 class AccountService:
     sql: SqlStore
     counters: CounterStore
+    signals: SignalStore
+    firing: FiringTracker
 
     async def put(
         self,
@@ -60,6 +65,7 @@ class AccountService:
             now=now,
             mirror=mirror,
         )
+        await self.firing.settle([account_id], rules=rules, now=now)
         return await self._describe(account_id, record, rules=rules, now=now)
 
     async def get(self, account_id: str, *, rules: RuleSet, now: datetime) -> dict[str, Any]:
@@ -88,6 +94,7 @@ class AccountService:
                 entry["window"] = metric.window
                 entry["resets_at"] = _iso(window_end(metric.window, now))
             described[name] = entry
+        signals = await self.signals.for_account(account_id, limit=ACCOUNT_SIGNALS)
         return {
             "account_id": account_id,
             "plan": plan_name,
@@ -95,6 +102,7 @@ class AccountService:
             "usage": described,
             "created_at": _iso(record.created_at) if record else None,
             "updated_at": _iso(record.updated_at) if record else None,
+            "signals": [describe_signal(signal) for signal in signals],
         }
 
 

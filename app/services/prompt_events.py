@@ -11,23 +11,40 @@ from app.store.counters import CounterStore
 
 # A trigger removed from the rules since its prompt was shown still hides for this long.
 FALLBACK_COOLDOWN = timedelta(days=1)
+# Impressions are kept at least this long, so caps added to the rules later count the
+# prompts shown in the meantime.
+MIN_IMPRESSIONS_KEPT = timedelta(days=7)
 
 
 async def record_prompt_event(
     ref: PromptRef,
     event_type: str,
     *,
+    prompt_digest: str,
     rules: RuleSet,
     sql: SqlStore,
     counters: CounterStore,
     now: datetime,
 ) -> None:
+    trigger = rules.by_id.get(ref.trigger_id)
+
     async def mirror() -> None:
         if event_type == "dismissed":
-            trigger = next((t for t in rules.triggers if t.id == ref.trigger_id), None)
             cooldown = trigger.cooldown if trigger else FALLBACK_COOLDOWN
             await counters.dismiss(
                 ref.account_id, ref.user_id, ref.trigger_id, at=now, cooldown=cooldown
+            )
+        elif event_type == "shown":
+            await counters.record_impression(
+                ref.account_id,
+                ref.user_id,
+                trigger_id=ref.trigger_id,
+                style=trigger.prompt.style if trigger and trigger.prompt else "",
+                prompt_digest=prompt_digest,
+                at=now,
+                horizon=max(
+                    rules.impressions_horizon or MIN_IMPRESSIONS_KEPT, MIN_IMPRESSIONS_KEPT
+                ),
             )
 
     record = PromptEventRecord(

@@ -71,3 +71,8 @@ def _unb64(text: str) -> bytes:
         return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
     except (ValueError, TypeError) as exc:
         raise ValueError(str(exc)) from None
+
+
+def prompt_digest(prompt_id: str) -> str:
+    """A short fingerprint of one prompt id: a retried `shown` report counts once."""
+    return hashlib.sha256(prompt_id.encode()).hexdigest()[:16]

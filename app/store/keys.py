@@ -39,3 +39,24 @@ def dismissal_key(account_id: str, user_id: str | None, trigger_id: str) -> str:
     """When a user (or the anonymous user) dismissed a trigger; expires with the cooldown."""
     who = f"u:{user_id}" if user_id is not None else "anon"
     return f"{account_tag(account_id)}:d:{trigger_id}:{who}"
+
+
+def pending_key(account_id: str, trigger_id: str) -> str:
+    """Since when (ms) a trigger with `for:` holds for the account; gone when it stops."""
+    return f"{account_tag(account_id)}:pending:{trigger_id}"
+
+
+def impressions_key(account_id: str, user_id: str | None) -> str:
+    """JSON list of the prompts shown to a user (or the anonymous user), recent ones only."""
+    who = f"u:{user_id}" if user_id is not None else "anon"
+    return f"{account_tag(account_id)}:imp:{who}"
+
+
+def account_impressions_key(account_id: str) -> str:
+    """JSON list of the prompts shown to any user of the account, recent ones only."""
+    return f"{account_tag(account_id)}:imp:account"
+
+
+def signal_gate_key(account_id: str, trigger_id: str) -> str:
+    """Set when a trigger's signal was recorded for the account; expires with its cooldown."""
+    return f"{account_tag(account_id)}:sig:{trigger_id}"

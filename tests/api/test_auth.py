@@ -198,6 +198,8 @@ SECRET_ONLY = [
     ("PUT", "/v1/accounts/acme", {"plan": "team"}),
     ("GET", "/v1/accounts/acme", None),
     ("POST", "/v1/usage", {"events": [{"id": "e", "account_id": "acme", "metric": "api_calls"}]}),
+    ("GET", "/v1/accounts/acme/explain", None),
+    ("GET", "/v1/signals", None),
     ("GET", "/v1/rules", None),
     ("POST", "/v1/rules/reload", None),
 ]

@@ -13,6 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
+import redis
 import sqlalchemy
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -230,3 +231,19 @@ async def test_a_dismissal_while_redis_is_down_is_refused_and_not_half_kept(
     finally:
         engine.dispose()
     assert kept == 0
+
+
+async def test_a_value_nudge_did_not_write_answers_degraded_not_500(
+    full_team: httpx.AsyncClient, redis_server: RedisServer
+) -> None:
+    # An operator's hand edit (or a bad restore) leaves a key Nudge cannot read: the
+    # prompt path must still answer, degraded, and say nothing it cannot vouch for.
+    with redis.Redis.from_url(redis_server.url) as raw:
+        raw.set("nudge:{acme}:g:seats", "three")
+    answer, _ = await timed_prompts(full_team)
+
+    assert answer.status_code == 200
+    assert answer.json() == DEGRADED
+    with redis.Redis.from_url(redis_server.url) as raw:
+        raw.set("nudge:{acme}:g:seats", "3")
+    assert_serves_seats_full(await full_team.get("/v1/prompts", params=PARAMS))

@@ -138,6 +138,8 @@ API_TABLE = {
     "/v1/prompts/{prompt_id}/events": {"post"},
     "/v1/rules": {"get"},
     "/v1/rules/reload": {"post"},
+    "/v1/signals": {"get"},
+    "/v1/accounts/{account_id}/explain": {"get"},
     "/healthz": {"get"},
     "/readyz": {"get"},
     "/metrics": {"get"},

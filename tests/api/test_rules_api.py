@@ -91,9 +91,14 @@ async def test_the_live_rules_describe_the_example_set(
         "api-calls-capped",
         "dashboards-full",
         "history-beyond-plan",
+        "pql-team-outgrew-free",
     }
     full = next(t for t in body["triggers"] if t["id"] == "seats-full")
     assert full["prompt"]["title"] == "Your team is full"
+    pql = next(t for t in body["triggers"] if t["id"] == "pql-team-outgrew-free")
+    assert (pql["signal"], pql["prompt"], pql["mode"]) == ("pql", None, "live")
+    assert pql["cooldown_seconds"] == 30 * 86400
+    assert body["caps"] == []
     assert body["last_error"] is None
 
 

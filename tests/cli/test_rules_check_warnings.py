@@ -66,7 +66,7 @@ def test_warnings_are_printed_located_and_do_not_fail(warned_rules: Path) -> Non
         '"seats-nearly-full" is never shown there; give them different thresholds, plans or '
         "placements, or remove one",
     ]
-    assert summary.startswith(f"{warned_rules}: ok: 5 metrics, 3 plans, 7 triggers (version ")
+    assert summary.startswith(f"{warned_rules}: ok: 5 metrics, 3 plans, 8 triggers (version ")
     assert summary.endswith("), 2 warnings")
 
 
@@ -111,7 +111,7 @@ def test_json_lists_warnings_for_ci_and_passes_without_strict(warned_rules: Path
         "warnings": 2,
         "metrics": 5,
         "plans": 3,
-        "triggers": 7,
+        "triggers": 8,
     }
 
 

@@ -19,7 +19,7 @@ from app.store import database
 
 REPO = Path(__file__).resolve().parents[2]
 NudgeFactory = Callable[..., AbstractAsyncContextManager[httpx.AsyncClient]]
-NUDGE_TABLES = {"accounts", "prompt_events", "rule_versions"}
+NUDGE_TABLES = {"accounts", "prompt_events", "rule_versions", "signals"}
 
 
 @pytest.fixture
@@ -85,6 +85,68 @@ def test_upgrade_to_head_creates_the_tables(engine: Engine) -> None:
     assert [u["column_names"] for u in unique] == [["version"]]
 
 
+def test_the_signals_table_is_an_outbox_with_delivery_state(engine: Engine) -> None:
+    database.upgrade(engine)
+    inspector = sqlalchemy.inspect(engine)
+
+    columns = {c["name"]: c for c in inspector.get_columns("signals")}
+    assert set(columns) == {
+        "seq",
+        "id",
+        "type",
+        "account_id",
+        "trigger_id",
+        "plan",
+        "usage",
+        "fired_at",
+        "delivery_state",
+        "delivery_attempts",
+        "next_attempt_at",
+        "delivered_at",
+        "last_error",
+    }
+    nullable = {name for name, column in columns.items() if column["nullable"]}
+    assert nullable == {"next_attempt_at", "delivered_at", "last_error"}
+    assert inspector.get_pk_constraint("signals")["constrained_columns"] == ["seq"]
+    unique = inspector.get_unique_constraints("signals")
+    assert [u["column_names"] for u in unique] == [["id"]]
+    indexes = {
+        i["name"]: i["column_names"]
+        for i in inspector.get_indexes("signals")
+        if not i.get("duplicates_constraint")  # PostgreSQL's index behind the unique id
+    }
+    assert indexes == {
+        "ix_signals_type_fired": ["type", "fired_at"],
+        "ix_signals_account_fired": ["account_id", "fired_at"],
+        "ix_signals_delivery_due": ["delivery_state", "next_attempt_at"],
+    }
+
+    # A row written without delivery fields starts pending with no attempts.
+    with engine.begin() as connection:
+        for signal_id in ("a1", "a2"):
+            connection.execute(
+                sqlalchemy.text(
+                    "INSERT INTO signals (id, type, account_id, trigger_id, plan, usage, fired_at)"
+                    " VALUES (:id, 'pql', 'acme', 'seats-pql', 'free', '{}', CURRENT_TIMESTAMP)"
+                ),
+                {"id": signal_id},
+            )
+        rows = connection.execute(
+            sqlalchemy.text(
+                "SELECT seq, delivery_state, delivery_attempts FROM signals ORDER BY seq"
+            )
+        ).all()
+    assert [(state, attempts) for _, state, attempts in rows] == [("pending", 0), ("pending", 0)]
+    assert rows[0][0] < rows[1][0]
+    with pytest.raises(sqlalchemy.exc.IntegrityError), engine.begin() as connection:
+        connection.execute(
+            sqlalchemy.text(
+                "INSERT INTO signals (id, type, account_id, trigger_id, plan, usage, fired_at)"
+                " VALUES ('a1', 'pql', 'acme', 'seats-pql', 'free', '{}', CURRENT_TIMESTAMP)"
+            )
+        )
+
+
 def test_migrations_run_up_down_and_up_again(engine: Engine) -> None:
     database.upgrade(engine)
     with engine.begin() as connection:
@@ -114,8 +176,13 @@ def test_migrations_step_one_revision_at_a_time(engine: Engine) -> None:
     assert tables(engine) & NUDGE_TABLES == {"accounts", "prompt_events"}
 
     database.upgrade(engine, "0003")
+    assert tables(engine) & NUDGE_TABLES == {"accounts", "prompt_events", "rule_versions"}
+
+    database.upgrade(engine, "0004")
     assert tables(engine) >= NUDGE_TABLES
 
+    database.downgrade(engine, "0003")
+    assert tables(engine) & NUDGE_TABLES == {"accounts", "prompt_events", "rule_versions"}
     database.downgrade(engine, "0002")
     assert tables(engine) & NUDGE_TABLES == {"accounts", "prompt_events"}
     database.downgrade(engine, "0001")

@@ -75,8 +75,9 @@ async def test_each_version_that_goes_live_is_recorded_once(
         "core.yaml",
         "dashboards.yaml",
         "history.yaml",
+        "signals.yaml",
     }
-    assert recorded[1].triggers == 6
+    assert recorded[1].triggers == 7
 
 
 async def test_a_watched_edit_is_recorded_and_a_broken_one_is_not(

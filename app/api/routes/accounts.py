@@ -2,12 +2,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Depends, Path, Request
 
 from app.api.auth import SecretCaller
 from app.api.deps import LiveRulesDep, NowDep, RuntimeDep
+from app.api.query import openapi_parameters, parse_query
 from app.api.responses import BODY_ERRORS, V1_ERRORS
-from app.api.schemas import AccountId, AccountIn, AccountOut
+from app.api.schemas import AccountId, AccountIn, AccountOut, ExplainOut, ExplainQuery
+from app.errors import InvalidRequest
+from app.services.explain import explain_account
 
 router = APIRouter(prefix="/v1/accounts", tags=["accounts"], responses=V1_ERRORS)
 AccountPath = Annotated[AccountId, Path(description="The account (workspace, org) id.")]
@@ -47,3 +50,48 @@ async def get_account(
     now: NowDep,
 ) -> dict[str, Any]:
     return await runtime.accounts.get(account_id, rules=live.rules, now=now)
+
+
+async def _explain_query(_caller: SecretCaller, request: Request) -> ExplainQuery:
+    # Depends on the caller so that credentials are checked before the query: a client
+    # token gets its 403 whatever it asks. An unknown parameter is an error, so a typo
+    # such as `user=` never explains the anonymous user instead.
+    known = ExplainQuery.model_fields
+    unknown = [name for name in request.query_params if name not in known]
+    if unknown:
+        takes = " and ".join(known)
+        raise InvalidRequest(
+            f'unknown query parameter "{unknown[0]}"; this route takes {takes}',
+            details=[
+                {"field": name, "message": f"is not a query parameter of this route; use {takes}"}
+                for name in unknown
+            ],
+        )
+    return parse_query(ExplainQuery, request)
+
+
+@router.get(
+    "/{account_id}/explain",
+    response_model=ExplainOut,
+    summary="Why each trigger shows to an account's user now, or not",
+    description=(
+        "Every trigger in display order, with where it stopped and why, in words: what "
+        "GET /v1/prompts would answer for this account, user and placement at this moment."
+    ),
+    openapi_extra={"parameters": openapi_parameters(ExplainQuery)},
+)
+async def explain(
+    account_id: AccountPath,
+    query: Annotated[ExplainQuery, Depends(_explain_query)],
+    runtime: RuntimeDep,
+    live: LiveRulesDep,
+    now: NowDep,
+) -> dict[str, Any]:
+    return await explain_account(
+        runtime.counters,
+        live.rules,
+        account_id,
+        user_id=query.user_id,
+        placement=query.placement,
+        now=now,
+    )

@@ -24,7 +24,7 @@ from app.api.schemas import ErrorOut, PromptEventIn, PromptQuery, PromptsOut
 from app.errors import InvalidRequest, NotFound
 from app.runtime import Runtime
 from app.services.prompt_events import record_prompt_event
-from app.services.prompt_ids import InvalidPromptId
+from app.services.prompt_ids import InvalidPromptId, prompt_digest
 
 router = APIRouter(prefix="/v1/prompts", tags=["prompts"], responses=V1_ERRORS)
 
@@ -106,7 +106,13 @@ async def post_prompt_event(
     caller.check_account(ref.account_id)
     caller.check_user(ref.user_id)
     await record_prompt_event(
-        ref, body.type, rules=live.rules, sql=runtime.sql, counters=runtime.counters, now=now
+        ref,
+        body.type,
+        prompt_digest=prompt_digest(prompt_id),
+        rules=live.rules,
+        sql=runtime.sql,
+        counters=runtime.counters,
+        now=now,
     )
     runtime.metrics.prompt_events.labels(type=body.type).inc()
     return {"status": "accepted"}

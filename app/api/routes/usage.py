@@ -26,6 +26,7 @@ async def post_usage(
         for e in body.events
     ]
     result = await record_usage(events, rules=live.rules, store=runtime.counters, now=now)
+    await runtime.firing.settle({e.account_id for e in events}, rules=live.rules, now=now)
     runtime.metrics.usage_events.labels(result="accepted").inc(result.accepted)
     runtime.metrics.usage_events.labels(result="duplicate").inc(result.duplicates)
     return UsageBatchOut(accepted=result.accepted, duplicates=result.duplicates)

@@ -1,0 +1,436 @@
+"""Why each trigger shows or not, for one account's user at one moment.
+
+`decide` walks every trigger through the steps of the rule format and stops at the
+first one it fails, so the prompt path and the explain tools share one evaluation:
+
+1. plan: the trigger's `plans`, or else any plan with an `upgrade_to`;
+2. threshold (usage against the plan's limit) and `when:` condition;
+3. `for:`: the threshold and condition must have held that long (else pending);
+   a trigger that got this far *holds* for the account, and its signal fires;
+4. placement;
+5. one prompt per metric: the highest threshold level wins, then priority, then id;
+   a trigger with only a condition competes with none, a signal-only trigger shows
+   nothing, and shadow triggers never take a live trigger's place;
+6. this user's dismissal (cooldown) and the trigger's `max_impressions`;
+7. the rule set's caps, in display order, counting the prompts of this answer too.
+
+Shadow triggers go through the same steps against the live triggers and each
+other, and end as `shadow` where a live one would be shown.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Literal
+
+from app.engine.durations import format_duration
+from app.engine.expressions import Environment
+from app.engine.model import AccountState, Cap, Impression, Plan, RuleSet, Trigger
+from app.engine.templating import format_number
+
+Outcome = Literal[
+    "shown",  # returned to the user
+    "shadow",  # mode: shadow, and would have been returned
+    "signal",  # a signal-only trigger that fires
+    "unknown_plan",  # the account's plan is not in the rules
+    "not_for_plan",  # the trigger lists plans, and not this one
+    "no_upgrade",  # the plan has no upgrade_to and the trigger lists no plans
+    "no_limit",  # a percentage threshold on a plan without a limit (or a limit of 0)
+    "below_threshold",
+    "condition_false",
+    "pending",  # holds, but not yet for as long as `for:` asks
+    "placement",  # not shown in the placement asked for
+    "outranked",  # another trigger wins this metric
+    "cooldown",  # this user dismissed it
+    "max_impressions",  # shown to this user as often as it may be
+    "capped",  # a rule-set cap is reached
+]
+# The outcomes at which a trigger fires for the account (only this user's own history
+# or caps hold its prompt back).
+FIRING: frozenset[Outcome] = frozenset(
+    {"shown", "shadow", "signal", "cooldown", "max_impressions", "capped"}
+)
+
+
+@dataclass(slots=True)
+class Decision:
+    """Where one trigger stopped, with the facts that explain it.
+
+    Built on every prompt request, so it is a plain (not frozen) slotted class,
+    completed in place by the later steps; its reason is only put in words on demand.
+    """
+
+    trigger: Trigger
+    outcome: Outcome
+    plan: str | None = None
+    usage: float | None = None
+    limit: float | None = None
+    condition_note: str | None = None  # why a condition could not be decided
+    since: datetime | None = None  # pending since, dismissed at
+    until: datetime | None = None  # pending until, cooldown until, impressions free again
+    shown: int = 0  # impressions counted against max_impressions or a cap
+    winner: str | None = None  # the trigger that outranks this one
+    winner_held_back: Outcome | None = None  # why that winner is not shown to this user
+    cap: Cap | None = None
+    taken_by: tuple[str, ...] = ()  # the prompts of this answer that filled the cap
+    placement: str | None = None
+    holds: bool = False  # reached step 3: the trigger fires for the account
+
+    @property
+    def fires(self) -> bool:
+        """Whether the trigger fires for the account, whatever this user has seen."""
+        return self.outcome in FIRING
+
+    @property
+    def signal(self) -> bool:
+        """Whether the trigger's signal fires (shadow triggers never signal)."""
+        return self.holds and self.trigger.signal is not None and not self.trigger.shadow
+
+    @property
+    def reason(self) -> str:
+        """The outcome in words a product manager reads."""
+        text = self._reason()
+        if self.trigger.shadow and self.outcome != "shadow":
+            text += " (shadow mode)"
+        return text
+
+    def _reason(self) -> str:
+        trigger = self.trigger
+        match self.outcome:
+            case "shown":
+                return f"shown: {self._level()}"
+            case "shadow":
+                return f"shadow mode: would be shown ({self._level()}), counted in metrics only"
+            case "signal":
+                return f"fires: records a {trigger.signal} signal ({self._level()})"
+            case "unknown_plan":
+                return (
+                    f'the account\'s plan "{self.plan}" is not in the rules; it gets no '
+                    "prompts until it is PUT with a plan the rules have"
+                )
+            case "not_for_plan":
+                listed = ", ".join(sorted(trigger.plans or ()))
+                return f"not for plan {self.plan}: the trigger is only for {listed}"
+            case "no_upgrade":
+                return (
+                    f"plan {self.plan} has no upgrade_to, and the trigger lists no plans "
+                    "(add `plans: [...]` to fire on it anyway)"
+                )
+            case "no_limit":
+                if self.limit is None:
+                    return (
+                        f"plan {self.plan} has no limit on {trigger.metric}, so a percentage "
+                        "threshold cannot fire"
+                    )
+                return (
+                    f"plan {self.plan}'s limit on {trigger.metric} is 0, so a percentage "
+                    "threshold cannot fire (use an absolute threshold such as 1)"
+                )
+            case "below_threshold":
+                return f"below threshold: {self._level()}"
+            case "condition_false":
+                text = (
+                    f"condition is false: {trigger.condition.source if trigger.condition else ''}"
+                )
+                return f"{text} ({self.condition_note})" if self.condition_note else text
+            case "pending":
+                hold = format_duration(trigger.hold_for or timedelta())
+                if self.since is None:
+                    return (
+                        f"pending: holds now, and fires once it has held for {hold}; the hold "
+                        "is timed from the account's next usage report or update"
+                    )
+                return (
+                    f"pending since {_time(self.since)}: fires at {_time(self.until)} if it "
+                    f"still holds (for: {hold})"
+                )
+            case "placement":
+                where = ", ".join(sorted(trigger.placements or ()))
+                return f"placement mismatch: shows in {where}, not in {self.placement}"
+            case "outranked":
+                text = (
+                    f"shadowed by {self.winner}, which also fires on {trigger.metric} "
+                    "(one prompt per metric: highest threshold, then priority, then id)"
+                )
+                if self.winner_held_back is not None:
+                    text += (
+                        f"; {self.winner} is held back for this user ({self.winner_held_back}),"
+                        f" so nothing about {trigger.metric} shows"
+                    )
+                return text
+            case "cooldown":
+                return (
+                    f"cooldown until {_time(self.until)}: dismissed at {_time(self.since)} "
+                    f"(cooldown {format_duration(trigger.cooldown)})"
+                )
+            case "max_impressions":
+                limit = trigger.max_impressions
+                assert limit is not None
+                return (
+                    f"max impressions: shown {self.shown} times in the last "
+                    f"{format_duration(limit.per)} (at most {limit.count}); shows again "
+                    f"after {_time(self.until)}"
+                )
+            case "capped":
+                text = f"capped by {self.cap}: {self.shown} shown in the last "
+                text += format_duration(self.cap.limit.per) if self.cap else "?"
+                if self.taken_by:
+                    text += f", and this answer already has {', '.join(self.taken_by)}"
+                return text
+
+    def _level(self) -> str:
+        """How usage stands against the threshold: "2 of 3 seats = 67% < 80%"."""
+        trigger = self.trigger
+        parts = []
+        if trigger.metric is not None and trigger.threshold is not None:
+            usage = format_number(self.usage or 0.0)
+            met = self.outcome != "below_threshold"
+            sign = ">=" if met else "<"
+            if trigger.threshold.percent and self.limit:
+                share = _share(self.usage or 0.0, self.limit, trigger.threshold.value, met=met)
+                parts.append(
+                    f"{usage} of {format_number(self.limit)} {trigger.metric} = "
+                    f"{share}% {sign} {trigger.threshold}"
+                )
+            else:
+                parts.append(f"{trigger.metric} at {usage} {sign} {trigger.threshold}")
+        if trigger.condition is not None and self.outcome != "below_threshold":
+            parts.append(f"condition holds: {trigger.condition.source}")
+        if trigger.hold_for is not None and self.since is not None:
+            parts.append(f"held since {_time(self.since)}")
+        return "; ".join(parts) or "fires for every account on the plan"
+
+
+def decide(
+    rules: RuleSet, state: AccountState, *, placement: str | None, now: datetime
+) -> list[Decision]:
+    """One decision per trigger of the rule set, in display order."""
+    plan = rules.plans.get(state.plan if state.plan is not None else rules.default_plan)
+    if plan is None:
+        return [Decision(t, "unknown_plan", plan=state.plan) for t in rules.triggers]
+    environment = _LazyEnvironment(rules, plan, state)
+    decided = [
+        _gate(trigger, plan, state, environment, placement=placement, now=now)
+        for trigger in rules.triggers
+    ]
+    _select(decided)
+    _apply_history(decided, rules, state, now=now)
+    return decided
+
+
+def firing_signals(rules: RuleSet, state: AccountState, *, now: datetime) -> list[Trigger]:
+    """The triggers whose signal fires for the account now."""
+    return [d.trigger for d in decide(rules, state, placement=None, now=now) if d.signal]
+
+
+def holding_triggers(rules: RuleSet, state: AccountState) -> set[str]:
+    """Of the triggers with `for:`, those whose plan filter, threshold and condition hold
+    now: the ones whose pending mark the store keeps (and clears for the others)."""
+    plan = rules.plans.get(state.plan if state.plan is not None else rules.default_plan)
+    if plan is None:
+        return set()
+    environment = _LazyEnvironment(rules, plan, state)
+    return {
+        trigger.id
+        for trigger in rules.held_triggers
+        if _stop_before_hold(trigger, plan, state, environment) is None
+    }
+
+
+def _condition_environment(rules: RuleSet, plan: Plan, state: AccountState) -> Environment:
+    """What conditions see of one account: usage, the plan's limits (None: unlimited)."""
+    return Environment(
+        usage=state.usage,
+        limits={name: plan.limit(name) for name in rules.metrics},
+        plan=plan.name,
+        attributes=state.attributes,
+    )
+
+
+class _LazyEnvironment:
+    """The condition environment, built for the first trigger that has a condition."""
+
+    def __init__(self, rules: RuleSet, plan: Plan, state: AccountState) -> None:
+        self._args = (rules, plan, state)
+        self._environment: Environment | None = None
+
+    def get(self) -> Environment:
+        if self._environment is None:
+            self._environment = _condition_environment(*self._args)
+        return self._environment
+
+
+def _stop_before_hold(
+    trigger: Trigger, plan: Plan, state: AccountState, environment: _LazyEnvironment
+) -> Decision | None:
+    """Steps 1 and 2: the decision that stops the trigger there, or None."""
+    if not trigger.applies_to(plan):
+        outcome: Outcome = "not_for_plan" if trigger.plans is not None else "no_upgrade"
+        return Decision(trigger, outcome, plan.name)
+    usage, limit = _usage_and_limit(trigger, plan, state)
+    if trigger.metric is not None and trigger.threshold is not None:
+        if trigger.threshold.percent and (limit is None or limit <= 0):
+            return Decision(trigger, "no_limit", plan.name, usage, limit)
+        if not trigger.threshold.is_met(usage or 0.0, limit):
+            return Decision(trigger, "below_threshold", plan.name, usage, limit)
+    if trigger.condition is not None:
+        holds, note = trigger.condition.outcome(environment.get())
+        if not holds:
+            return Decision(
+                trigger, "condition_false", plan.name, usage, limit, condition_note=note
+            )
+    return None
+
+
+def _gate(
+    trigger: Trigger,
+    plan: Plan,
+    state: AccountState,
+    environment: _LazyEnvironment,
+    *,
+    placement: str | None,
+    now: datetime,
+) -> Decision:
+    """Steps 1 to 4: where the trigger stops, or a `shown` candidate for selection."""
+    stopped = _stop_before_hold(trigger, plan, state, environment)
+    if stopped is not None:
+        return stopped
+    usage, limit = _usage_and_limit(trigger, plan, state)
+    since = state.pending_since.get(trigger.id) if trigger.hold_for is not None else None
+    if trigger.hold_for is not None and (since is None or now < since + trigger.hold_for):
+        until = since + trigger.hold_for if since is not None else None
+        return Decision(trigger, "pending", plan.name, usage, limit, since=since, until=until)
+    held = Decision(trigger, "shown", plan.name, usage, limit, since=since, holds=True)
+    if trigger.prompt is None:
+        held.outcome = "signal"
+    elif not trigger.shows_in(placement):
+        held.outcome, held.placement = "placement", placement
+    return held
+
+
+def _usage_and_limit(
+    trigger: Trigger, plan: Plan, state: AccountState
+) -> tuple[float | None, float | None]:
+    if trigger.metric is None:
+        return None, None
+    return state.usage.get(trigger.metric, 0.0), plan.limit(trigger.metric)
+
+
+def _select(decided: list[Decision]) -> None:
+    """Step 5: one prompt per metric. Live candidates compete among themselves; each
+    shadow candidate competes with the live ones and the other shadow ones."""
+    live: dict[str, Decision] = {}
+    every: dict[str, Decision] = {}
+    for decision in decided:
+        if decision.outcome != "shown" or decision.trigger.metric is None:
+            continue
+        metric = decision.trigger.metric
+        for winners in (every, live) if not decision.trigger.shadow else (every,):
+            best = winners.get(metric)
+            if best is None or _rank(decision) > _rank(best):
+                winners[metric] = decision
+    for decision in decided:
+        if decision.outcome != "shown" or decision.trigger.metric is None:
+            continue
+        winners = every if decision.trigger.shadow else live
+        winner = winners[decision.trigger.metric]
+        if winner is not decision:
+            decision.outcome, decision.winner = "outranked", winner.trigger.id
+
+
+def _rank(decision: Decision) -> tuple[float, int, tuple[int, ...]]:
+    """Highest threshold level wins, then highest priority, then the smallest id."""
+    trigger = decision.trigger
+    level = trigger.threshold.level(decision.limit) if trigger.threshold else None
+    return (level or 0.0, trigger.priority, _reverse(trigger.id))
+
+
+def _reverse(text: str) -> tuple[int, ...]:
+    """A key that sorts strings in reverse, so `max` prefers the smallest id."""
+    return (*(-ord(char) for char in text), 0)
+
+
+def _apply_history(
+    decided: list[Decision], rules: RuleSet, state: AccountState, *, now: datetime
+) -> None:
+    """Steps 6 and 7, in display order; shadow triggers end as `shadow`, uncounted."""
+    answered: list[Trigger] = []  # the live prompts of this answer so far
+    for decision in decided:
+        if decision.outcome != "shown":
+            continue
+        trigger = decision.trigger
+        assert trigger.prompt is not None  # signal-only triggers stopped at step 4
+        dismissed_at = state.dismissed_at.get(trigger.id)
+        if dismissed_at is not None and now < dismissed_at + trigger.cooldown:
+            decision.outcome = "cooldown"
+            decision.since, decision.until = dismissed_at, dismissed_at + trigger.cooldown
+            continue
+        if trigger.max_impressions is not None:
+            limit = trigger.max_impressions
+            times = [
+                i.at
+                for i in state.impressions
+                if i.trigger == trigger.id and i.at > now - limit.per
+            ]
+            if len(times) >= limit.count:
+                decision.outcome, decision.shown = "max_impressions", len(times)
+                decision.until = sorted(times)[-limit.count] + limit.per
+                continue
+        if rules.caps and _cap(decision, rules.caps, state, answered, now=now):
+            continue
+        if trigger.shadow:
+            decision.outcome = "shadow"
+        else:
+            answered.append(trigger)
+    held_back = {d.trigger.id: d.outcome for d in decided if d.outcome in _HELD_BACK}
+    for decision in decided:
+        if decision.outcome == "outranked" and decision.winner in held_back:
+            decision.winner_held_back = held_back[decision.winner]
+
+
+_HELD_BACK: frozenset[Outcome] = frozenset({"cooldown", "max_impressions", "capped"})
+
+
+def _cap(
+    decision: Decision,
+    caps: Sequence[Cap],
+    state: AccountState,
+    answered: Sequence[Trigger],
+    *,
+    now: datetime,
+) -> bool:
+    """Mark the decision `capped` if a cap has no room for one more prompt of its style,
+    counting the impressions within the cap's span and the prompts of this answer."""
+    assert decision.trigger.prompt is not None
+    style = decision.trigger.prompt.style
+    for cap in caps:
+        if not cap.counts(style):
+            continue
+        history: Sequence[Impression] = (
+            state.impressions if cap.scope == "user" else state.account_impressions
+        )
+        since = now - cap.limit.per
+        shown = sum(1 for i in history if i.at > since and cap.counts(i.style))
+        taken_by = tuple(t.id for t in answered if t.prompt and cap.counts(t.prompt.style))
+        if shown + len(taken_by) >= cap.limit.count:
+            decision.outcome, decision.cap = "capped", cap
+            decision.shown, decision.taken_by = shown, taken_by
+            return True
+    return False
+
+
+def _share(usage: float, limit: float, threshold: float, *, met: bool) -> str:
+    """Usage as a percent of the limit, whole where that keeps the comparison true
+    (2 of 3 = 67%), else cut to two decimals (7999 of 10000 = 79.99%, not 80%)."""
+    share = usage * 100 / limit
+    whole = round(share)
+    if (whole >= threshold) == met:
+        return str(whole)
+    return format_number(math.floor(usage * 10000 / limit) / 100)
+
+
+def _time(at: datetime | None) -> str:
+    return at.strftime("%Y-%m-%d %H:%M UTC") if at is not None else "?"

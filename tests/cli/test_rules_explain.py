@@ -1,0 +1,357 @@
+"""`nudge rules explain ACCOUNT`: every trigger for an account's user, read from a real Redis.
+
+The account's state is written with the prompt path's own CounterStore (usage, the plan
+mirror, a dismissal, impressions, pending marks), then the command runs in a subprocess
+as a person would run it, with REDIS_URL or the embedded Redis's URL file.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from app.embedded_redis import url_file
+from app.engine.loader import load_rules_dir
+from app.engine.model import RuleSet
+from app.engine.windows import window_id
+from app.store.counters import CounterStore, UsageWrite
+from app.store.redis_client import create_redis
+from tests.cli.runner import run_nudge
+
+RULES = """\
+metrics:
+  seats: {type: gauge}
+  dashboards: {type: gauge}
+  api_calls: {type: counter, window: month}
+default_plan: free
+plans:
+  free:
+    limits: {seats: 3, dashboards: 3, api_calls: 10000}
+    upgrade_to: team
+  team:
+    limits: {seats: 25, dashboards: 100, api_calls: 1000000}
+    upgrade_to: business
+  business:
+    limits: {}
+triggers:
+  - id: seats-almost-full
+    metric: seats
+    threshold: 80%
+    priority: 10
+    cooldown: 3d
+    placements: [members, global]
+    prompt: {style: banner, title: "{usage} of {limit} seats used"}
+  - id: seats-full
+    metric: seats
+    threshold: 100%
+    priority: 20
+    prompt: {style: modal, title: "Your team is full"}
+  - id: api-calls-high
+    metric: api_calls
+    threshold: 80%
+    priority: 10
+    placements: [api, global]
+    prompt: {style: banner, title: "{percent}% of this month's API calls used"}
+  - id: api-calls-capped
+    metric: api_calls
+    threshold: 100%
+    priority: 30
+    prompt: {style: modal, title: "You've reached this month's API limit"}
+  - id: seats-pql
+    metric: seats
+    threshold: 100%
+    signal: pql
+  - id: dashboards-shadow
+    metric: dashboards
+    threshold: 1
+    mode: shadow
+    prompt: {style: toast, title: "Trying a dashboards toast"}
+  - id: dashboards-busy
+    metric: dashboards
+    threshold: 2
+    for: 1h
+    prompt: {style: inline, title: "Busy with dashboards"}
+"""
+HEADER = re.compile(
+    r"account:   acme\n"
+    r"plan:      free\n"
+    r"user:      (?P<user>.+)\n"
+    r"placement: (?P<placement>.+)\n"
+    r"rules:     (?P<dir>.+) \(version (?P<version>[0-9a-f]+)\)\n"
+    r"at:        (?P<at>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) UTC\n"
+    r"usage:     (?P<usage>.+)\n\n"
+)
+
+
+@pytest.fixture
+def rules_path(tmp_path: Path) -> Path:
+    directory = tmp_path / "explain-rules"
+    directory.mkdir()
+    (directory / "rules.yaml").write_text(RULES, encoding="utf-8")
+    return directory
+
+
+@pytest.fixture
+def rules(rules_path: Path) -> RuleSet:
+    loaded = load_rules_dir(rules_path)
+    assert loaded.rules is not None, [str(p) for p in loaded.problems]
+    return loaded.rules
+
+
+@pytest.fixture
+async def counters(redis_url: str) -> AsyncIterator[CounterStore]:
+    """The prompt path's store on the suite's real redis-server (flushed for this test)."""
+    redis = create_redis(redis_url, cluster=False, timeout_seconds=5)
+    yield CounterStore(redis, prompt_timeout_seconds=5, dedupe_ttl_seconds=3600)
+    await redis.aclose()
+
+
+async def set_usage(counters: CounterStore, account_id: str, **levels: float) -> None:
+    """Gauges set to a level, api_calls counted in this month's window."""
+    now = datetime.now(UTC)
+    writes = [
+        UsageWrite(
+            event_id=f"{metric}-{value}",
+            metric=metric,
+            op="incr" if metric == "api_calls" else "set",
+            value=value,
+            window_id=window_id("month", now) if metric == "api_calls" else None,
+            ttl_seconds=40 * 24 * 3600 if metric == "api_calls" else 0,
+        )
+        for metric, value in levels.items()
+    ]
+    await counters.apply_usage({account_id: writes})
+
+
+def explain(*args: str, env: dict[str, str]) -> tuple[int, str, str]:
+    done = run_nudge("rules", "explain", *args, env=env)
+    return done.returncode, done.stdout, done.stderr
+
+
+WIDTH = len("seats-almost-full")  # the longest trigger id of RULES
+
+
+def line(mark: str, trigger: str, reason: str) -> str:
+    """A trigger's line: its mark, its id padded, its reason."""
+    return f"{mark} {trigger.ljust(WIDTH)}  {reason}"
+
+
+def minute(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M UTC")
+
+
+@pytest.fixture
+def env(redis_url: str, rules_path: Path, tmp_path: Path) -> dict[str, str]:
+    return {
+        "REDIS_URL": redis_url,
+        "NUDGE_RULES_DIR": str(rules_path),
+        "NUDGE_DATA_DIR": str(tmp_path / "var"),
+    }
+
+
+async def test_text_marks_each_trigger_and_gives_its_reason(
+    counters: CounterStore, rules: RuleSet, rules_path: Path, env: dict[str, str]
+) -> None:
+    await counters.write_account("acme", plan="free", attributes={})
+    await set_usage(counters, "acme", seats=3, api_calls=8500, dashboards=1)
+    dismissed_at = datetime.now(UTC) - timedelta(hours=2)
+    await counters.dismiss("acme", "ana", "seats-full", at=dismissed_at, cooldown=timedelta(days=1))
+
+    code, out, err = explain("acme", "--user", "ana", env=env)
+
+    assert (code, err) == (0, "")
+    header = HEADER.match(out)
+    assert header is not None, out
+    assert header["user"] == "ana"
+    assert header["placement"] == "(none)"
+    assert (header["dir"], header["version"]) == (str(rules_path), rules.version)
+    started = datetime.strptime(header["at"], "%Y-%m-%d %H:%M:%S").replace(tzinfo=UTC)
+    assert abs(started - datetime.now(UTC)) < timedelta(minutes=1)
+    assert header["usage"] == "seats 3 of 3, dashboards 1 of 3, api_calls 8500 of 10000"
+    body = out[header.end() :].splitlines()
+    assert body == [
+        line("·", "api-calls-capped", "below threshold: 8500 of 10000 api_calls = 85% < 100%"),
+        line(
+            "◐",
+            "seats-full",
+            f"cooldown until {minute(dismissed_at + timedelta(days=1))}: "
+            f"dismissed at {minute(dismissed_at)} (cooldown 1d)",
+        ),
+        line("✓", "api-calls-high", "shown: 8500 of 10000 api_calls = 85% >= 80%"),
+        line(
+            "·",
+            "seats-almost-full",
+            "shadowed by seats-full, which also fires on seats (one prompt per metric: "
+            "highest threshold, then priority, then id); seats-full is held back for this "
+            "user (cooldown), so nothing about seats shows",
+        ),
+        line("·", "dashboards-busy", "below threshold: dashboards at 1 < 2"),
+        line(
+            "~",
+            "dashboards-shadow",
+            "shadow mode: would be shown (dashboards at 1 >= 1), counted in metrics only",
+        ),
+        line("⚑", "seats-pql", "fires: records a pql signal (3 of 3 seats = 100% >= 100%)"),
+        "",
+        "prompts: api-calls-high",
+        "signals: seats-pql",
+    ]
+
+
+async def test_another_user_and_a_placement(counters: CounterStore, env: dict[str, str]) -> None:
+    await counters.write_account("acme", plan="team", attributes={})
+    await set_usage(counters, "acme", seats=20)
+    await counters.dismiss(
+        "acme", "ana", "seats-almost-full", at=datetime.now(UTC), cooldown=timedelta(days=3)
+    )
+
+    code, out, _ = explain("acme", "--user", "bob", "--placement", "api", env=env)
+
+    assert code == 0
+    assert "user:      bob\nplacement: api\n" in out
+    mismatch = "placement mismatch: shows in global, members, not in api"
+    assert line("·", "seats-almost-full", mismatch) + "\n" in out
+    assert out.endswith("prompts: none\nsignals: none\n")
+
+    code, out, _ = explain("acme", "--user", "bob", "--placement", "members", env=env)
+    assert line("✓", "seats-almost-full", "shown: 20 of 25 seats = 80% >= 80%") + "\n" in out
+    assert "prompts: seats-almost-full\n" in out
+
+
+async def test_a_for_trigger_pending_since_its_mark(
+    counters: CounterStore, rules: RuleSet, env: dict[str, str]
+) -> None:
+    since = datetime.now(UTC) - timedelta(minutes=15)
+    await set_usage(counters, "acme", dashboards=2)
+    await counters.mark_pending("acme", rules, {"dashboards-busy"}, now=since)
+
+    code, out, _ = explain("acme", env=env)
+
+    assert code == 0
+    assert "plan:      free (the rules' default_plan: the account was never PUT)\n" in out
+    pending = (
+        f"pending since {minute(since)}: fires at {minute(since + timedelta(hours=1))} "
+        "if it still holds (for: 1h)"
+    )
+    assert line("·", "dashboards-busy", pending) + "\n" in out
+
+
+async def test_json_is_the_api_document(
+    counters: CounterStore, rules: RuleSet, env: dict[str, str]
+) -> None:
+    await counters.write_account("acme", plan="free", attributes={})
+    await set_usage(counters, "acme", seats=2)
+
+    code, out, _ = explain("acme", "--format", "json", "--placement", "members", env=env)
+
+    assert code == 0
+    document = json.loads(out)
+    assert {k: v for k, v in document.items() if k not in ("triggers", "at")} == {
+        "account_id": "acme",
+        "plan": "free",
+        "plan_is_default": False,
+        "rules_version": rules.version,
+        "user_id": None,
+        "placement": "members",
+        "usage": {"seats": 2, "dashboards": 0, "api_calls": 0},
+        "prompts": [],
+        "signals": [],
+    }
+    assert document["at"].endswith("Z")
+    assert document["triggers"][1] == {
+        "trigger": "seats-full",
+        "outcome": "below_threshold",
+        "fires": False,
+        "signal": False,
+        "reason": "below threshold: 2 of 3 seats = 67% < 100%",
+    }
+    assert [t["trigger"] for t in document["triggers"]] == [t.id for t in rules.triggers]
+
+
+async def test_the_embedded_redis_of_a_running_serve_is_found_by_its_url_file(
+    counters: CounterStore,
+    redis_url: str,
+    rules_path: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    data_dir = tmp_path / "var"
+    url_file(data_dir).parent.mkdir(parents=True)
+    url_file(data_dir).write_text(redis_url + "\n")
+    await counters.write_account("acme", plan="business", attributes={})
+
+    code, out, err = explain(
+        "acme", env={"NUDGE_RULES_DIR": str(rules_path), "NUDGE_DATA_DIR": str(data_dir)}
+    )
+
+    assert (code, err) == (0, "")
+    assert "plan:      business\n" in out
+    assert line("·", "seats-full", "plan business has no upgrade_to") in out
+
+
+def test_no_store_is_exit_2_saying_what_to_start_or_set(
+    rules_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    data_dir = tmp_path / "var"
+
+    code, out, err = explain(
+        "acme", env={"NUDGE_RULES_DIR": str(rules_path), "NUDGE_DATA_DIR": str(data_dir)}
+    )
+
+    assert (code, out) == (2, "")
+    assert err.startswith("nudge: no store to read: REDIS_URL is not set")
+    assert f"({url_file(data_dir)} does not exist)" in err
+
+
+def test_a_store_that_does_not_answer_is_exit_2(rules_path: Path, tmp_path: Path) -> None:
+    env = {
+        "REDIS_URL": "redis://127.0.0.1:1/0",
+        "NUDGE_RULES_DIR": str(rules_path),
+        "NUDGE_DATA_DIR": str(tmp_path / "var"),
+    }
+
+    code, out, err = explain("acme", env=env)
+
+    assert (code, out) == (2, "")
+    assert err.startswith(
+        "nudge: cannot read the account from the store at redis://127.0.0.1:1/0 (REDIS_URL): "
+        "Redis did not answer while reading the account's state"
+    )
+    assert err.rstrip().endswith("; check REDIS_URL")
+
+
+def test_invalid_rules_are_exit_1_with_the_error_located(
+    rules_path: Path, env: dict[str, str]
+) -> None:
+    rules_file = rules_path / "rules.yaml"
+    rules_file.write_text(RULES.replace("threshold: 80%", "threshhold: 80%", 1))
+
+    code, out, err = explain("acme", env=env)
+
+    assert (code, out) == (1, "")
+    assert f"{rules_file}:" in err
+    assert "threshhold" in err
+    assert err.rstrip().endswith(f"(`nudge rules check {rules_path}` lists them) and run again")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["a:b"], 'nudge: ACCOUNT "a:b": an account id is 1-128 characters of A-Z a-z 0-9'),
+        (["acme", "--user", "{x}"], 'nudge: --user "{x}": a user id is 1-128 characters'),
+        (["acme", "--placement", ""], "nudge: --placement: a placement is 1-64 characters"),
+    ],
+    ids=["account", "user", "placement"],
+)
+def test_bad_arguments_are_exit_2(args: list[str], message: str, env: dict[str, str]) -> None:
+    code, out, err = explain(*args, env=env)
+
+    assert (code, out) == (2, "")
+    assert err.startswith(message)
