@@ -14,13 +14,11 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from pydantic import ValidationError
-
 from app.commands import rules_explain, rules_impact, rules_test
+from app.commands.settings import load_cli_settings
 from app.engine.durations import parse_duration
 from app.engine.json_schema import rule_file_schema_json, rule_tests_schema_json
 from app.engine.loader import LoadResult, load_rules_dir
-from app.settings import Settings, load_settings
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -91,17 +89,8 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _settings() -> Settings:
-    try:
-        return load_settings()
-    except ValidationError as exc:
-        for error in exc.errors(include_url=False):
-            print(f"nudge: setting {error['loc'][0]}: {error['msg']}", file=sys.stderr)
-        raise SystemExit(2) from None
-
-
 def _rules_check(args: argparse.Namespace) -> int:
-    directory = args.dir or str(_settings().rules_dir)
+    directory = args.dir or str(load_cli_settings().rules_dir)
     result = load_rules_dir(directory)
     rules = result.rules
     failed = rules is None or (args.strict and bool(result.warnings))
@@ -164,7 +153,7 @@ def _serve(args: argparse.Namespace) -> int:
 
     from app.main import create_app
 
-    settings = _settings()
+    settings = load_cli_settings()
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(levelname)s:     %(name)s: %(message)s"
     )
@@ -196,7 +185,7 @@ def _serve(args: argparse.Namespace) -> int:
 def _engine() -> Engine:
     from app.store.database import create_database_engine
 
-    return create_database_engine(_settings().database_url)
+    return create_database_engine(load_cli_settings().database_url)
 
 
 def _db_upgrade(args: argparse.Namespace) -> int:
@@ -230,7 +219,7 @@ def _db_current(_args: argparse.Namespace) -> int:
 def _tokens_mint(args: argparse.Namespace) -> int:
     from app.services.client_tokens import mint_client_token
 
-    settings = _settings()
+    settings = load_cli_settings()
     if settings.signing_secret is None:
         print("nudge: set NUDGE_SIGNING_SECRET to the service's signing secret", file=sys.stderr)
         return 2

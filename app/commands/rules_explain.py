@@ -13,16 +13,14 @@ import argparse
 import asyncio
 import json
 import sys
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from app.commands.settings import load_cli_settings
 from app.commands.store_access import (
-    CLI_TIMEOUT_SECONDS,
     NoStore,
     StoreAddress,
-    load_cli_settings,
+    open_counters,
     store_address,
 )
 from app.engine.loader import load_rules_dir
@@ -31,8 +29,6 @@ from app.engine.templating import format_number
 from app.errors import StoreUnavailable
 from app.identifiers import ID_RULE, is_valid_id
 from app.services.explain import explain_account
-from app.store.counters import CounterStore
-from app.store.redis_client import create_redis
 
 if TYPE_CHECKING:
     SubParsers = argparse._SubParsersAction[argparse.ArgumentParser]
@@ -136,7 +132,7 @@ async def _explain(
     placement: str | None,
     dedupe_ttl_seconds: int,
 ) -> dict[str, Any]:
-    async with _counters(address, dedupe_ttl_seconds=dedupe_ttl_seconds) as counters:
+    async with open_counters(address, dedupe_ttl_seconds=dedupe_ttl_seconds) as counters:
         return await explain_account(
             counters,
             rules,
@@ -145,40 +141,6 @@ async def _explain(
             placement=placement,
             now=datetime.now(UTC),
         )
-
-
-@asynccontextmanager
-async def _counters(
-    address: StoreAddress, *, dedupe_ttl_seconds: int
-) -> AsyncIterator[CounterStore]:
-    """The prompt path's CounterStore on the store at `address`, with a tool's patience.
-
-    Raises NoStore for an unusable URL, StoreUnavailable (naming the address and what
-    to do) when the store does not answer.
-    """
-    try:
-        redis = create_redis(
-            address.url, cluster=address.cluster, timeout_seconds=CLI_TIMEOUT_SECONDS
-        )
-    except ValueError as exc:  # redis-py's word for a URL it cannot use
-        raise NoStore(
-            f"{address}: not a Redis URL ({exc}); write it as redis://HOST:PORT/0"
-        ) from None
-    hint = (
-        "is `nudge serve` still running? start it, or set REDIS_URL"
-        if address.source.startswith("the embedded")
-        else "check REDIS_URL"
-    )
-    try:
-        yield CounterStore(
-            redis, prompt_timeout_seconds=CLI_TIMEOUT_SECONDS, dedupe_ttl_seconds=dedupe_ttl_seconds
-        )
-    except StoreUnavailable as exc:
-        raise StoreUnavailable(
-            f"cannot read the account from the store at {address}: {exc}; {hint}"
-        ) from exc
-    finally:
-        await redis.aclose()
 
 
 def render_text(explained: dict[str, Any], rules: RuleSet, *, rules_dir: str) -> str:

@@ -2,8 +2,10 @@
 
 Decides every account in the store under the live rules and the proposed ones, and
 prints per trigger how many accounts it fires for now and would fire for, and how
-many start and stop. It reports and does not judge: exit 0 whatever the change; 1 if
-either rule set is invalid; 2 if the store cannot be reached (or bad usage).
+many start and stop. An account whose keys hold a value Nudge did not write is
+skipped, and the skipped accounts are named at the end. It reports and does not
+judge: exit 0 whatever the change; 1 if either rule set is invalid; 2 if the store
+cannot be reached (or bad usage).
 """
 
 from __future__ import annotations
@@ -16,10 +18,10 @@ import time
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, TextIO
 
+from app.commands.settings import load_cli_settings
 from app.commands.store_access import (
     NoStore,
     StoreAddress,
-    load_cli_settings,
     open_scan,
     store_address,
 )
@@ -102,7 +104,21 @@ def run(args: argparse.Namespace) -> int:
         f"({rate:,.0f} accounts/s)",
         file=sys.stderr,
     )
+    if report.skipped:
+        print(f"nudge: {skipped_note(report)}", file=sys.stderr)
     return 0
+
+
+def skipped_note(report: ImpactReport) -> str:
+    """The accounts left out of the counts, the first few by name, and why the first was."""
+    count = report.skipped
+    named = ", ".join(skip.account_id for skip in report.skipped_sample)
+    more = ", …" if count > len(report.skipped_sample) else ""
+    first = report.skipped_sample[0]
+    return (
+        f"{count:,} {'account' if count == 1 else 'accounts'} skipped (unreadable keys): "
+        f"{named}{more}; {first.account_id}: {first.reason}"
+    )
 
 
 def _clear(progress: TerminalProgress | None) -> None:
@@ -136,8 +152,9 @@ def render_text(report: ImpactReport, *, live_dir: str, proposed_dir: str) -> st
     header = [
         f"live rules:     {live_dir} (version {report.live_version})",
         f"proposed rules: {proposed_dir} (version {report.proposed_version})",
-        f"accounts:       {report.accounts:,} in the store, at "
-        f"{report.at.strftime('%Y-%m-%d %H:%M UTC')}",
+        f"accounts:       {report.accounts + report.skipped:,} in the store"
+        + (f" ({report.skipped:,} skipped: unreadable keys)" if report.skipped else "")
+        + f", at {report.at.strftime('%Y-%m-%d %H:%M UTC')}",
         "",
     ]
     table = [("trigger", "now", "proposed", "start", "stop")]

@@ -13,8 +13,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
-
+from app.commands.settings import load_cli_settings
 from app.engine.loader import TESTS_FOLDER, load_rules_dir
 from app.engine.model import RuleSet
 from app.engine.problems import Problem
@@ -26,7 +25,6 @@ from app.engine.rule_tests import (
     run_case,
     uncovered_triggers,
 )
-from app.settings import load_settings
 
 DOCS = "docs/rules-format.md#rule-tests"
 
@@ -47,9 +45,7 @@ def add_parser(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
-    directory = args.dir or _rules_dir_setting()
-    if directory is None:
-        return 2
+    directory = args.dir or str(load_cli_settings().rules_dir)
     loaded = load_rules_dir(directory)
     if loaded.rules is None:
         for problem in loaded.problems:
@@ -82,15 +78,6 @@ def run(args: argparse.Namespace) -> int:
         report.file_results(file, [run_case(rules, case) for case in parsed.cases])
     report.finish(rules, files, seconds=time.perf_counter() - started)
     return 0 if report.ok else 1
-
-
-def _rules_dir_setting() -> str | None:
-    try:
-        return str(load_settings().rules_dir)
-    except ValidationError as exc:
-        for error in exc.errors(include_url=False):
-            print(f"nudge: setting {error['loc'][0]}: {error['msg']}", file=sys.stderr)
-        return None
 
 
 class _Report:

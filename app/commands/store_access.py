@@ -2,27 +2,31 @@
 
 A command run beside a service on the embedded default finds that service's
 redis-server through the URL file the service writes under NUDGE_DATA_DIR.
+
+The store's errors are worded for API clients ("retry the same request"); here they
+say instead what a person at the terminal should check: the store's address, and
+whether `nudge serve` runs.
 """
 
 from __future__ import annotations
 
-import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
-from pydantic import ValidationError
-
 from app.embedded_redis import url_file
 from app.errors import StoreUnavailable
-from app.settings import Settings, load_settings
+from app.settings import Settings
 from app.store.account_scan import AccountScan
+from app.store.counters import CounterStore, redis_errors
 from app.store.redis_client import RedisClient, create_redis
 
 # A tool reads many keys in large pipelines: give each command far more time than the
 # prompt path's budget, and still fail rather than hang on a Redis that does not answer.
 CLI_TIMEOUT_SECONDS = 10.0
+# The advice the store's errors give API clients, which a person at a terminal cannot act on.
+_API_ADVICE = "retry the same request"
 
 
 class NoStore(Exception):
@@ -34,6 +38,7 @@ class StoreAddress:
     url: str
     cluster: bool
     source: str  # where the URL came from, for messages
+    embedded: bool = False  # the embedded Redis of a running `nudge serve`
 
     def __str__(self) -> str:
         return f"{_redacted(self.url)} ({self.source})"
@@ -47,16 +52,6 @@ def _redacted(url: str) -> str:
     user = parts.username or ""
     host = parts.netloc.rpartition("@")[2]
     return urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))
-
-
-def load_cli_settings() -> Settings:
-    """Settings from the environment; exit 2 naming each bad setting."""
-    try:
-        return load_settings()
-    except ValidationError as exc:
-        for error in exc.errors(include_url=False):
-            print(f"nudge: setting {error['loc'][0]}: {error['msg']}", file=sys.stderr)
-        raise SystemExit(2) from None
 
 
 def store_address(settings: Settings) -> StoreAddress:
@@ -78,15 +73,44 @@ def store_address(settings: Settings) -> StoreAddress:
         raise NoStore(f"cannot read {path}: {exc.strerror}; or set REDIS_URL") from None
     if not url:
         raise NoStore(f"{path} is empty; restart `nudge serve`, or set REDIS_URL")
-    return StoreAddress(url, False, f"the embedded Redis of `nudge serve`, from {path}")
+    return StoreAddress(
+        url, False, f"the embedded Redis of `nudge serve`, from {path}", embedded=True
+    )
 
 
 @asynccontextmanager
 async def open_scan(address: StoreAddress) -> AsyncIterator[AccountScan]:
     """An AccountScan on a store that answered a PING.
 
-    Raises NoStore for an unusable URL, StoreUnavailable (naming the address) when the
-    store does not answer.
+    Raises NoStore for an unusable URL, StoreUnavailable (naming the address and what to
+    check) when the store does not answer, then or while the accounts are read.
+    """
+    async with _connected(address, reading="the accounts") as redis:
+        yield AccountScan(redis)
+
+
+@asynccontextmanager
+async def open_counters(
+    address: StoreAddress, *, dedupe_ttl_seconds: int
+) -> AsyncIterator[CounterStore]:
+    """The prompt path's CounterStore on a store that answered a PING, with a tool's
+    patience (CLI_TIMEOUT_SECONDS in place of the prompt path's budget).
+
+    Raises NoStore for an unusable URL, StoreUnavailable (naming the address and what to
+    check) when the store does not answer, then or while the account is read.
+    """
+    async with _connected(address, reading="the account") as redis:
+        yield CounterStore(
+            redis, prompt_timeout_seconds=CLI_TIMEOUT_SECONDS, dedupe_ttl_seconds=dedupe_ttl_seconds
+        )
+
+
+@asynccontextmanager
+async def _connected(address: StoreAddress, *, reading: str) -> AsyncIterator[RedisClient]:
+    """A client of the store at `address` that answered a PING, closed on the way out.
+
+    The store's errors, at the PING and in the block (which reads `reading`), come out
+    as StoreUnavailable in words for the command line.
     """
     try:
         redis: RedisClient = create_redis(
@@ -97,16 +121,30 @@ async def open_scan(address: StoreAddress) -> AsyncIterator[AccountScan]:
             f"{address}: not a Redis URL ({exc}); write it as redis://HOST:PORT/0"
         ) from None
     try:
-        scan = AccountScan(redis)
         try:
-            await scan.ping()
+            async with redis_errors("connecting"):
+                await redis.ping()
         except StoreUnavailable as exc:
-            hint = (
-                "is `nudge serve` still running? start it, or set REDIS_URL"
-                if address.source.startswith("the embedded")
-                else "check REDIS_URL"
-            )
-            raise StoreUnavailable(f"cannot reach the store at {address}: {exc}; {hint}") from exc
-        yield scan
+            raise _for_cli(exc, f"cannot reach the store at {address}", address) from exc
+        try:
+            yield redis
+        except StoreUnavailable as exc:
+            context = f"cannot read {reading} from the store at {address}"
+            raise _for_cli(exc, context, address) from exc
     finally:
         await redis.aclose()
+
+
+def _for_cli(exc: StoreUnavailable, context: str, address: StoreAddress) -> StoreUnavailable:
+    """The store's error after `context`, its advice to API clients (retry the same
+    request) replaced by what to check; other advice (which keys to inspect) is kept."""
+    happened, _, advice = exc.message.rpartition("; ")
+    if not happened or _API_ADVICE not in advice:
+        return StoreUnavailable(f"{context}: {exc.message}")
+    return StoreUnavailable(f"{context}: {happened}; {_what_to_check(address)}")
+
+
+def _what_to_check(address: StoreAddress) -> str:
+    if address.embedded:
+        return "is `nudge serve` still running? start it, or set REDIS_URL"
+    return "check REDIS_URL, and that the Redis server there is up and accepts commands"

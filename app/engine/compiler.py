@@ -6,6 +6,7 @@ durations are timedeltas and prompt texts are pre-split templates.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Generic, TypeVar
@@ -110,7 +111,7 @@ def compile_rules(
         for name, m in merged.metrics.items()
     }
     plans = {name: _compile_plan(name, located) for name, located in merged.plans.items()}
-    triggers = [_with_counter_windows(t, metrics) for t in triggers]
+    triggers = [_with_hold_facts(t, metrics) for t in triggers]
     ordered = tuple(sorted(triggers, key=lambda t: (-t.priority, t.id)))
     caps = tuple(
         Cap(key, _frequency(cap), cap.scope)
@@ -133,12 +134,23 @@ def compile_rules(
     return rules, []
 
 
-def _with_counter_windows(trigger: Trigger, metrics: dict[str, Metric]) -> Trigger:
+def _with_hold_facts(trigger: Trigger, metrics: dict[str, Metric]) -> Trigger:
+    """A `for:` trigger with the windows of the counters it reads and its fingerprint."""
+    if trigger.hold_for is None:
+        return trigger
     read = set(trigger.condition.metrics) if trigger.condition else set()
     if trigger.metric is not None:
         read.add(trigger.metric)
     windows = frozenset(w for name in read if (w := metrics[name].window) is not None)
-    return replace(trigger, counter_windows=windows) if windows else trigger
+    about = (
+        trigger.metric,
+        str(trigger.threshold),
+        trigger.condition.source if trigger.condition else None,
+        sorted(trigger.plans) if trigger.plans is not None else None,
+        trigger.hold_for.total_seconds(),
+    )
+    fingerprint = hashlib.sha256(repr(about).encode()).hexdigest()[:12]
+    return replace(trigger, counter_windows=windows, hold_fingerprint=fingerprint)
 
 
 def _frequency(spec: FrequencySpec) -> Frequency:

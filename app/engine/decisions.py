@@ -208,7 +208,7 @@ def decide(
     rules: RuleSet, state: AccountState, *, placement: str | None, now: datetime
 ) -> list[Decision]:
     """One decision per trigger of the rule set, in display order."""
-    plan = rules.plans.get(state.plan if state.plan is not None else rules.default_plan)
+    plan = resolve_plan(rules, state)
     if plan is None:
         return [Decision(t, "unknown_plan", plan=state.plan) for t in rules.triggers]
     environment = _LazyEnvironment(rules, plan, state)
@@ -221,6 +221,11 @@ def decide(
     return decided
 
 
+def resolve_plan(rules: RuleSet, state: AccountState) -> Plan | None:
+    """The account's plan; None when it names a plan the rules no longer have."""
+    return rules.plans.get(state.plan if state.plan is not None else rules.default_plan)
+
+
 def firing_signals(rules: RuleSet, state: AccountState, *, now: datetime) -> list[Trigger]:
     """The triggers whose signal fires for the account now."""
     return [d.trigger for d in decide(rules, state, placement=None, now=now) if d.signal]
@@ -229,7 +234,7 @@ def firing_signals(rules: RuleSet, state: AccountState, *, now: datetime) -> lis
 def holding_triggers(rules: RuleSet, state: AccountState) -> set[str]:
     """Of the triggers with `for:`, those whose plan filter, threshold and condition hold
     now: the ones whose pending mark the store keeps (and clears for the others)."""
-    plan = rules.plans.get(state.plan if state.plan is not None else rules.default_plan)
+    plan = resolve_plan(rules, state)
     if plan is None:
         return set()
     environment = _LazyEnvironment(rules, plan, state)

@@ -6,10 +6,11 @@ the reason for each trigger); this module renders the ones shown.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from app.engine.decisions import decide
+from app.engine.decisions import Decision, decide, resolve_plan
 from app.engine.model import AccountState, Plan, RuleSet, Trigger
 from app.engine.templating import placeholder_values, plan_placeholder_values
 
@@ -29,21 +30,23 @@ class RenderedPrompt:
     cta_url: str | None
 
 
-def resolve_plan(rules: RuleSet, state: AccountState) -> Plan | None:
-    """The account's plan; None when it names a plan the rules no longer have."""
-    return rules.plans.get(state.plan if state.plan is not None else rules.default_plan)
-
-
 def evaluate(
     rules: RuleSet, state: AccountState, *, placement: str | None, now: datetime
 ) -> list[RenderedPrompt]:
     """The prompts to show now, rendered, in display order."""
+    return shown_prompts(rules, state, decide(rules, state, placement=placement, now=now))
+
+
+def shown_prompts(
+    rules: RuleSet, state: AccountState, decisions: Sequence[Decision]
+) -> list[RenderedPrompt]:
+    """The prompts of the decisions `shown`, rendered, in display order."""
     plan = resolve_plan(rules, state)
     if plan is None:
         return []
     return [
         render(rules, plan, decision.trigger, decision.usage)
-        for decision in decide(rules, state, placement=placement, now=now)
+        for decision in decisions
         if decision.outcome == "shown"
     ]
 

@@ -134,6 +134,9 @@ class Trigger:
     # The windows of the counters it reads (as `metric:` or in `when:`): a hold that began
     # in one window ends with it, since the count starts again at zero.
     counter_windows: frozenset[WindowName] = frozenset()
+    # With `for:`, a fingerprint of what the hold is about (metric, threshold, condition,
+    # plans, duration): a pending mark made under other rules for this id is not kept.
+    hold_fingerprint: str = ""
     location: Location | None = field(default=None, compare=False)
     # "threshold", "when", "prompt.title", "prompt.body", "prompt.cta.label", ... -> where written
     key_locations: Mapping[str, Location] = field(default_factory=dict, compare=False)
@@ -164,15 +167,30 @@ class RuleSet:
     # How long back impressions matter (the longest max_impressions or cap span); None
     # when nothing counts them, so the prompt path does not read them.
     impressions_horizon: timedelta | None = None
-    # Derived from `triggers` once: by id, and those with `for:` (whose pending marks
-    # the store keeps).
+    # Derived from the above once: triggers by id; those with `for:` (whose pending marks
+    # the store keeps); which impression lists the prompt path must read; and how many
+    # impressions of each style and trigger a list must keep (the largest count).
     by_id: Mapping[str, Trigger] = field(init=False, repr=False, compare=False)
     held_triggers: tuple[Trigger, ...] = field(init=False, repr=False, compare=False)
+    reads_user_impressions: bool = field(init=False, repr=False, compare=False)
+    reads_account_impressions: bool = field(init=False, repr=False, compare=False)
+    impressions_kept: int = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "by_id", {t.id: t for t in self.triggers})
-        held = tuple(t for t in self.triggers if t.hold_for is not None)
-        object.__setattr__(self, "held_triggers", held)
+        derived = {
+            "by_id": {t.id: t for t in self.triggers},
+            "held_triggers": tuple(t for t in self.triggers if t.hold_for is not None),
+            "reads_user_impressions": any(c.scope == "user" for c in self.caps)
+            or any(t.max_impressions for t in self.triggers),
+            "reads_account_impressions": any(c.scope == "account" for c in self.caps),
+            "impressions_kept": max(
+                [c.limit.count for c in self.caps]
+                + [t.max_impressions.count for t in self.triggers if t.max_impressions],
+                default=0,
+            ),
+        }
+        for name, value in derived.items():
+            object.__setattr__(self, name, value)
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,7 +8,7 @@ returned with the path of the value it is about, so it can be located in the fil
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -21,14 +21,19 @@ Finding = tuple[DataPath, str]  # (path under the case, message)
 _LISTED = 12  # names listed in a hint before "and N more"
 
 
-def check_case(case: CaseSpec, rules: RuleSet, *, clock_known: bool = True) -> list[Finding]:
+def check_case(
+    case: CaseSpec, rules: RuleSet, *, dropped: Collection[DataPath] = ()
+) -> list[Finding]:
     """Every mistake in `case`, by the path of the value it is about.
 
-    `clock_known=False`: the case's `now` was written wrong (and reported), so times
-    are not checked against it.
+    `dropped`: the paths of the values that were written wrong (and reported), left out
+    of `case`, such as `("now",)` or `("expect", "prompts")`. Nothing is said about what
+    they would have been: times are not checked against a `now` written wrong, and an
+    `expect` with a value written wrong (a bad prompt, a misspelled key) is not called
+    empty.
     """
     found: list[Finding] = []
-    now = (case.now or DEFAULT_NOW) if clock_known else None
+    now = (case.now or DEFAULT_NOW) if ("now",) not in dropped else None
     _check_plan(case, rules, found)
     for metric in case.usage:
         if metric not in rules.metrics:
@@ -66,7 +71,8 @@ def check_case(case: CaseSpec, rules: RuleSet, *, clock_known: bool = True) -> l
                 )
             )
         _check_past(path, f'held_since "{trigger_id}"', since, now, found)
-    _check_expect(case, rules, found)
+    expect_dropped = any(path[:1] == ("expect",) for path in dropped)
+    _check_expect(case, rules, found, expect_dropped=expect_dropped)
     return found
 
 
@@ -99,9 +105,12 @@ def _check_plan(case: CaseSpec, rules: RuleSet, found: list[Finding]) -> None:
         )
 
 
-def _check_expect(case: CaseSpec, rules: RuleSet, found: list[Finding]) -> None:
+def _check_expect(
+    case: CaseSpec, rules: RuleSet, found: list[Finding], *, expect_dropped: bool
+) -> None:
     expect = case.expect
-    if expect.prompts is None and expect.signals is None and expect.shadowed is None:
+    given = (expect.prompts, expect.signals, expect.shadowed)
+    if all(value is None for value in given) and not expect_dropped:
         found.append(
             (
                 ("expect",),

@@ -17,7 +17,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from app.engine.decisions import decide
-from app.engine.evaluator import evaluate
+from app.engine.evaluator import shown_prompts
 from app.engine.loader import RULE_SUFFIXES, TESTS_FOLDER
 from app.engine.model import AccountState, Impression, RuleSet
 from app.engine.problems import Problem
@@ -131,7 +131,7 @@ def parse_rule_tests(
         first_line[case.name] = line
         found = [
             _at(document, (*path, *where), message)
-            for where, message in check_case(case, rules, clock_known="now" not in dropped)
+            for where, message in check_case(case, rules, dropped=dropped)
         ]
         if found:
             problems.extend(found)
@@ -144,9 +144,10 @@ def parse_rule_tests(
 
 def _valid_cases(
     data: dict[str, Any], document: SourceDocument, problems: list[Problem]
-) -> list[tuple[int, CaseSpec, set[str]]]:
+) -> list[tuple[int, CaseSpec, set[DataPath]]]:
     """The cases of the file that have the right shape once their bad values are left
-    out, with their index and the keys left out; the problems go to `problems`.
+    out, with their index and the paths (under the case) of the values left out; the
+    problems go to `problems`.
 
     A case with a bad value is still checked against the rules, so that one run reports
     every mistake of the file (not if a required key is what is wrong).
@@ -165,7 +166,7 @@ def _valid_cases(
         bad = [e["loc"][2:] for e in errors if e["loc"][:2] == ("tests", index)]
         try:
             spec = CaseSpec.model_validate(_without(case, bad))
-            valid.append((index, spec, {str(path[0]) for path in bad if path}))
+            valid.append((index, spec, {cut for path in bad if (cut := _up_to_list(path))}))
         except ValidationError:
             continue
     return valid
@@ -276,7 +277,7 @@ def run_case(rules: RuleSet, case: RuleTestCase) -> CaseResult:
     diff: list[str] = []
     disputed: set[str] = set()
     if case.expected_prompts is not None:
-        actual = evaluate(rules, case.state, placement=case.placement, now=case.now)
+        actual = shown_prompts(rules, case.state, decisions)
         lines = prompts_diff(case.expected_prompts, actual)
         if lines:
             diff += ["prompts (- expected, + actual):", *lines]

@@ -328,11 +328,23 @@ class TriggerSpec(_Strict):
             for key in ("metric", "threshold", "when", "prompt", "signal")
             if getattr(self, key) is not None
         ]
-        problem = trigger_keys_problem(given)
+        problem = trigger_keys_problem(given) or self._needs_prompt()
         if problem is not None:
             # validation_messages.py reports this type as the message alone.
             raise PydanticCustomError("trigger_keys", problem)
         return self
+
+    def _needs_prompt(self) -> str | None:
+        if self.prompt is not None:
+            return None
+        if self.mode == "shadow":
+            return (
+                '"mode: shadow" needs a prompt: a shadow trigger records no signal, so '
+                "without a prompt it would do nothing"
+            )
+        if self.max_impressions is not None:
+            return '"max_impressions" needs a prompt: it counts how often the prompt was shown'
+        return None
 
 
 class RuleFileSpec(_Strict):

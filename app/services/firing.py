@@ -17,13 +17,13 @@ it again. A signal whose SQL write failed releases its claim, so it is not lost.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Collection
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from app.engine.decisions import firing_signals, holding_triggers
-from app.engine.evaluator import resolve_plan
+from app.engine.decisions import firing_signals, holding_triggers, resolve_plan
 from app.engine.model import AccountState, RuleSet
 from app.errors import StoreUnavailable
 from app.observability import Metrics
@@ -33,6 +33,8 @@ from app.store.signals import SignalStore, new_signal
 log = logging.getLogger(__name__)
 # Accounts of one usage batch settled at once; the rest wait their turn.
 CONCURRENCY = 16
+# Reads of one account before giving up when its usage keeps changing under us.
+SETTLE_ATTEMPTS = 3
 
 
 @dataclass
@@ -55,18 +57,37 @@ class FiringTracker:
 
     async def _settle_account(self, account_id: str, *, rules: RuleSet, now: datetime) -> None:
         try:
-            state = await self.counters.read_account_state(account_id, rules, now=now)
-            if rules.held_triggers:
-                holding = holding_triggers(rules, state)
-                await self.counters.mark_pending(
-                    account_id, rules, holding, marked=state.pending_since.keys(), now=now
-                )
-                state = _with_marks(state, holding, now=now)
+            state = await self._settle_pending(account_id, rules=rules, now=now)
             for trigger in firing_signals(rules, state, now=now):
                 await self._record_signal(account_id, trigger.id, rules, state, now=now)
         except StoreUnavailable as exc:
             self.metrics.firing_errors.inc()
             log.warning("could not settle triggers of account %s: %s", account_id, exc.message)
+        except Exception:
+            # The write that brought us here is stored: never fail it for this.
+            self.metrics.firing_errors.inc()
+            log.exception("could not settle triggers of account %s", account_id)
+
+    async def _settle_pending(
+        self, account_id: str, *, rules: RuleSet, now: datetime
+    ) -> AccountState:
+        """Read the account and write its pending marks from what was read, again if its
+        inputs changed meanwhile; the state with the marks as written."""
+        for _attempt in range(SETTLE_ATTEMPTS):
+            snapshot = await self.counters.read_account_state(account_id, rules, now=now)
+            state = snapshot.state
+            if not rules.held_triggers:
+                return state
+            holding = holding_triggers(rules, state)
+            if await self.counters.mark_pending(
+                account_id, rules, holding, now=now, snapshot=snapshot
+            ):
+                pending = {t: state.pending_since.get(t, now) for t in holding}
+                return replace(state, pending_since=pending)
+        raise StoreUnavailable(
+            f"the account's usage kept changing while its pending triggers were being "
+            f"recorded ({SETTLE_ATTEMPTS} tries); its next change settles them"
+        )
 
     async def _record_signal(
         self,
@@ -93,15 +114,29 @@ class FiringTracker:
             usage={metric: state.usage.get(metric) for metric in rules.metrics},
             fired_at=now,
         )
-        try:
-            await self.signals.add(record)
-        except StoreUnavailable:
-            await self.counters.close_signal_gate(account_id, trigger_id)
-            raise
+
+        async def store() -> None:
+            try:
+                await self.signals.add(record)
+            except Exception:
+                # Not stored: give the claim back, so the account's next change records it,
+                # instead of losing it for the cooldown.
+                with contextlib.suppress(StoreUnavailable):
+                    await self.counters.close_signal_gate(account_id, trigger_id)
+                raise
+
+        # The INSERT runs in a worker thread, which a cancelled request does not stop: the
+        # write and the claim's fate finish together even then, so a signal that commits
+        # keeps its claim (no second one within the cooldown) and one that fails gives
+        # it back.
+        task = asyncio.ensure_future(store())
+        task.add_done_callback(_retrieve)
+        await asyncio.shield(task)
         self.metrics.signals_recorded.labels(type=trigger.signal, trigger=trigger_id).inc()
 
 
-def _with_marks(state: AccountState, holding: Collection[str], *, now: datetime) -> AccountState:
-    """The state as it is after mark_pending: marks kept or started, the others cleared."""
-    pending = {trigger_id: state.pending_since.get(trigger_id, now) for trigger_id in holding}
-    return replace(state, pending_since=pending)
+def _retrieve(task: asyncio.Future[None]) -> None:
+    """Mark the exception of a task nobody may await any more (its request was cancelled)
+    as seen; it released its claim, and the account's next change retries."""
+    if not task.cancelled():
+        task.exception()

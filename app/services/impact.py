@@ -3,10 +3,12 @@
 For each account the engine decides every trigger of the live rules and of the
 proposed rules with no user and no placement: the account-level view, in which a
 trigger fires when its plan filter, threshold, condition and `for:` hold and it wins
-its metric (dismissals, impressions and caps are one user's matters and do not
-apply). The tally says, per trigger, for how many accounts it fires now and would
-fire, and for how many it starts or stops. Reading is the store's (AccountScan),
-deciding the engine's; counting is pure and lives here.
+its metric, or when its signal fires (a trigger with a prompt and a signal records the
+signal even where another trigger's prompt wins the metric). Dismissals, impressions
+and caps are one user's matters and do not apply. The tally says, per trigger, for
+how many accounts it fires now and would fire, and for how many it starts or stops;
+accounts whose keys cannot be decoded are skipped and reported. Reading is the
+store's (AccountScan), deciding the engine's; counting is pure and lives here.
 """
 
 from __future__ import annotations
@@ -20,18 +22,20 @@ from app.engine.decisions import decide
 from app.engine.model import AccountState, RuleSet, Trigger
 
 if TYPE_CHECKING:
-    from app.store.account_scan import AccountScan
+    from app.store.account_scan import AccountScan, Unreadable
 
 Presence = Literal["both", "new", "removed"]
 Kind = Literal["prompt", "shadow", "signal"]
+SKIPPED_SAMPLE = 5  # skipped accounts named in the report
 
 
 def firing(rules: RuleSet, state: AccountState, *, now: datetime) -> frozenset[str]:
-    """The ids of the triggers that fire for the account (no user, no placement)."""
+    """The ids of the triggers that fire for the account (no user, no placement): their
+    prompt wins its metric, or their signal fires."""
     return frozenset(
         decision.trigger.id
         for decision in decide(rules, state, placement=None, now=now)
-        if decision.fires
+        if decision.fires or decision.signal
     )
 
 
@@ -64,11 +68,13 @@ class ImpactReport:
     live_version: str
     proposed_version: str
     at: datetime
-    accounts: int = 0  # accounts scanned
+    accounts: int = 0  # accounts decided and counted
     changed: int = 0  # accounts whose set of firing triggers differs
     firing_now: int = 0  # accounts with at least one trigger firing, live rules
     firing_proposed: int = 0  # the same, proposed rules
     triggers: list[TriggerImpact] = field(default_factory=list)
+    skipped: int = 0  # accounts left out: their keys hold values Nudge did not write
+    skipped_sample: list[Unreadable] = field(default_factory=list)  # the first few
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -80,6 +86,8 @@ class ImpactReport:
             "firing_now": self.firing_now,
             "firing_proposed": self.firing_proposed,
             "triggers": [row.as_json() for row in self.triggers],
+            "skipped": self.skipped,
+            "skipped_accounts": [skip.account_id for skip in self.skipped_sample],
         }
 
 
@@ -109,6 +117,12 @@ class ImpactTally:
             firing(self._live, live_state, now=self._at),
             firing(self._proposed, proposed_state, now=self._at),
         )
+
+    def skip(self, unreadable: Unreadable) -> None:
+        """An account whose keys could not be decoded: counted apart, named if among the first."""
+        self.report.skipped += 1
+        if len(self.report.skipped_sample) < SKIPPED_SAMPLE:
+            self.report.skipped_sample.append(unreadable)
 
     def add(self, now: frozenset[str], proposed: frozenset[str]) -> None:
         """One account: the triggers that fire for it under the live and the proposed rules."""
@@ -169,13 +183,16 @@ async def measure_impact(
     now: datetime,
     progress: Progress | None = None,
 ) -> ImpactReport:
-    """Every account in the store, decided under both rule sets and counted."""
+    """Every account in the store, decided under both rule sets and counted; an account
+    whose keys cannot be decoded is skipped (report.skipped)."""
     accounts = await scan.account_ids(on_found=progress.listed if progress else None)
     counts = ImpactTally(live, proposed, at=now)
     done = 0
     async for batch in scan.read_states(accounts, (live, proposed), now=now):
-        for _account, (live_state, proposed_state) in batch:
+        for _account, (live_state, proposed_state) in batch.states:
             counts.add_account(live_state, proposed_state)
+        for unreadable in batch.unreadable:
+            counts.skip(unreadable)
         done += len(batch)
         if progress is not None:
             progress.evaluated(done, len(accounts))

@@ -14,6 +14,8 @@ FALLBACK_COOLDOWN = timedelta(days=1)
 # Impressions are kept at least this long, so caps added to the rules later count the
 # prompts shown in the meantime.
 MIN_IMPRESSIONS_KEPT = timedelta(days=7)
+# ... and at least this many of each style and trigger, for caps added later.
+MIN_IMPRESSIONS_COUNT = 10
 
 
 async def record_prompt_event(
@@ -45,6 +47,7 @@ async def record_prompt_event(
                 horizon=max(
                     rules.impressions_horizon or MIN_IMPRESSIONS_KEPT, MIN_IMPRESSIONS_KEPT
                 ),
+                keep=max(rules.impressions_kept, MIN_IMPRESSIONS_COUNT),
             )
 
     record = PromptEventRecord(

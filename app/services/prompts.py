@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from app.engine.decisions import decide
-from app.engine.evaluator import RenderedPrompt, render, resolve_plan
+from app.engine.evaluator import RenderedPrompt, shown_prompts
 from app.engine.model import RuleSet
 from app.engine.templating import json_number
 from app.errors import StoreUnavailable
@@ -49,14 +49,12 @@ class PromptService:
             self.metrics.prompts_degraded.inc()
             self._log_degraded(exc)
             return PromptAnswer(prompts=[], degraded=True)
-        plan = resolve_plan(rules, state)
-        prompts = []
-        for decision in decide(rules, state, placement=placement, now=now):
+        decisions = decide(rules, state, placement=placement, now=now)
+        for decision in decisions:
             if decision.outcome == "shadow":
                 self.metrics.prompts_shadowed.labels(trigger=decision.trigger.id).inc()
-            if decision.outcome != "shown" or plan is None:
-                continue
-            rendered = render(rules, plan, decision.trigger, decision.usage)
+        prompts = []
+        for rendered in shown_prompts(rules, state, decisions):
             prompt_id = self.codec.encode(PromptRef(account_id, user_id, rendered.trigger, now))
             prompts.append(prompt_json(prompt_id, rendered))
             self.metrics.prompts_served.labels(trigger=rendered.trigger).inc()

@@ -12,6 +12,10 @@ account's slot (all of an account's keys share its hash tag).
 Several rule sets can be read at once: a metric's key depends on its window, which
 two rule sets may define differently, so each set gets the state its own metrics see,
 decoded by the prompt path's own StateRead.
+
+An account whose keys hold a value Nudge did not write (an operator's edit, a restore
+gone wrong) cannot be decoded: it is set aside as unreadable, with the reason, and the
+scan goes on with the others.
 """
 
 from __future__ import annotations
@@ -27,8 +31,10 @@ from typing import Any
 from redis.asyncio import RedisCluster
 
 from app.engine.model import AccountState, RuleSet
+from app.errors import StoreUnavailable
 from app.store import keys
-from app.store.counters import StateRead, redis_errors
+from app.store.account_state import StateRead
+from app.store.counters import redis_errors
 from app.store.redis_client import RedisClient
 
 # One pass over the keyspace finds both kinds of key that name an account: `:account`
@@ -46,6 +52,25 @@ def account_id_of(key: str) -> str | None:
     """The account a plan-mirror or usage key belongs to; None for any other key."""
     match = _ACCOUNT_ID.match(key)
     return match.group(1) if match else None
+
+
+@dataclass(frozen=True, slots=True)
+class Unreadable:
+    """An account whose keys could not be decoded, and why (naming the keys to inspect)."""
+
+    account_id: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class StateBatch:
+    """One batch of accounts: the states of those that decoded, and the others."""
+
+    states: list[tuple[str, tuple[AccountState, ...]]]  # (account id, one state per rule set)
+    unreadable: list[Unreadable]
+
+    def __len__(self) -> int:
+        return len(self.states) + len(self.unreadable)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +109,7 @@ class _AccountRead:
         return cls(account_id, layout, reads, keys)
 
     def states(self, values: Sequence[Any]) -> tuple[AccountState, ...]:
+        """Raises StoreUnavailable for a value Nudge did not write (StateRead.decode)."""
         decoded: list[AccountState] = []
         start = 0
         for read in self.reads:
@@ -101,11 +127,6 @@ class AccountScan:
         self._redis = redis
         self._batch_size = batch_size
         self._scan_count = scan_count
-
-    async def ping(self) -> None:
-        """Raise StoreUnavailable, saying why, if Redis does not answer."""
-        async with redis_errors("connecting"):
-            await self._redis.ping()
 
     async def account_ids(self, *, on_found: Callable[[int], None] | None = None) -> list[str]:
         """Every account that has a plan mirror or a usage key, each once, node by node.
@@ -150,11 +171,12 @@ class AccountScan:
 
     async def read_states(
         self, account_ids: Sequence[str], rule_sets: Sequence[RuleSet], *, now: datetime
-    ) -> AsyncIterator[list[tuple[str, tuple[AccountState, ...]]]]:
-        """Batches of (account id, one state per rule set), `batch_size` accounts a batch.
+    ) -> AsyncIterator[StateBatch]:
+        """The accounts' states, one per rule set, `batch_size` accounts a batch.
 
-        Counters are read in the window that contains `now`. The next batch is in
-        flight while the caller works on this one.
+        Counters are read in the window that contains `now`. An account that does not
+        decode is in its batch's `unreadable`. The next batch is in flight while the
+        caller works on this one. Raises StoreUnavailable if Redis fails.
         """
         batches = [
             account_ids[start : start + self._batch_size]
@@ -170,7 +192,7 @@ class AccountScan:
                     answers = await next_read
                 if following is not None:
                     next_read = asyncio.ensure_future(self._read_batch(following, layout, now))
-                yield [(read.account_id, read.states(answer)) for read, answer in answers]
+                yield _decoded(answers)
         finally:
             if not next_read.done():
                 next_read.cancel()
@@ -190,3 +212,14 @@ class AccountScan:
             pipeline.execute_command("MGET", *read.keys)
         answers: list[list[Any]] = await pipeline.execute()
         return list(zip(reads, answers, strict=True))
+
+
+def _decoded(answers: Sequence[tuple[_AccountRead, list[Any]]]) -> StateBatch:
+    batch = StateBatch([], [])
+    for read, values in answers:
+        try:
+            # Decoding does no I/O: StoreUnavailable here is a value Nudge did not write.
+            batch.states.append((read.account_id, read.states(values)))
+        except StoreUnavailable as exc:
+            batch.unreadable.append(Unreadable(read.account_id, exc.message))
+    return batch

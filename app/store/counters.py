@@ -14,24 +14,23 @@ import json
 from collections.abc import AsyncIterator, Collection, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from importlib import resources
 from typing import Any, Literal
 
 from redis.exceptions import RedisClusterException, RedisError, ResponseError
 
-from app.engine.model import AccountState, Impression, RuleSet
-from app.engine.windows import window_end, window_id
+from app.engine.model import AccountState, RuleSet
 from app.errors import StoreUnavailable
 from app.store import keys
+from app.store.account_state import AccountMirror, AccountSnapshot, StateRead, pending_mark
 from app.store.redis_client import RedisClient
 
 _LUA = resources.files("app.store").joinpath("lua")
 _APPLY_USAGE = _LUA.joinpath("apply_usage.lua").read_text()
 _RECORD_IMPRESSION = _LUA.joinpath("record_impression.lua").read_text()
 _CLAIM_SIGNAL = _LUA.joinpath("claim_signal.lua").read_text()
-# Impressions kept per list: enough for any cap or max_impressions count (at most 1000).
-MAX_IMPRESSIONS_KEPT = 1000
+_SETTLE_PENDING = _LUA.joinpath("settle_pending.lua").read_text()
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,14 +43,6 @@ class UsageWrite:
     value: float
     window_id: str | None  # counters: the window the event falls in
     ttl_seconds: int  # counters: how long the window's key is kept; gauges: 0
-
-
-@dataclass(frozen=True, slots=True)
-class AccountMirror:
-    """The account's plan and attributes as mirrored into Redis; None if never PUT."""
-
-    plan: str | None
-    attributes: Mapping[str, Any]
 
 
 @asynccontextmanager
@@ -85,6 +76,7 @@ class CounterStore:
         self._apply_usage = redis.register_script(_APPLY_USAGE)
         self._record_impression = redis.register_script(_RECORD_IMPRESSION)
         self._claim_signal = redis.register_script(_CLAIM_SIGNAL)
+        self._settle_pending = redis.register_script(_SETTLE_PENDING)
 
     async def ping(self, *, timeout_seconds: float) -> bool:
         try:
@@ -135,12 +127,12 @@ class CounterStore:
 
     async def read_account_state(
         self, account_id: str, rules: RuleSet, *, now: datetime
-    ) -> AccountState:
+    ) -> AccountSnapshot:
         """The account-level state (no user): plan, attributes, usage, pending marks."""
         read = StateRead(account_id, rules, now=now)
         async with redis_errors("reading the account's state"):
             values = await self._redis.mget(read.keys)
-        return read.decode(values)
+        return AccountSnapshot(read, values, read.decode(values))
 
     async def mark_pending(
         self,
@@ -148,34 +140,33 @@ class CounterStore:
         rules: RuleSet,
         holding: Collection[str],
         *,
-        marked: Collection[str] = (),
         now: datetime,
-    ) -> None:
-        """Start the pending mark of each `for:` trigger that holds and is not `marked`
-        (has a live mark in the state just read), and clear the marks of those that do
-        not hold.
+        snapshot: AccountSnapshot | None = None,
+    ) -> bool:
+        """Start the pending mark of each `for:` trigger that holds (unless it has a live
+        one) and clear the marks of those that do not.
 
-        A trigger that reads a counter holds at most until the counter's window ends (its
-        count starts again at zero): its mark carries that end, and reads past it find no
-        mark. The key also expires then; the value, not the TTL, decides, so the marks
-        follow the service's clock.
+        With the `snapshot` `holding` was computed from, the marks are written only if the
+        account's mirror and usage still hold the values read, checked and written in one
+        script: a usage batch that landed in between would make `holding` stale. Returns
+        False then, and the caller reads again.
         """
-        async with (
-            redis_errors("recording pending triggers"),
-            self._redis.pipeline(transaction=False) as pipe,
-        ):
-            for trigger in rules.held_triggers:
-                key = keys.pending_key(account_id, trigger.id)
-                if trigger.id not in holding:
-                    pipe.delete(key)
-                elif trigger.id not in marked:
-                    mark = _ms(now)
-                    if not trigger.counter_windows:
-                        pipe.set(key, mark)
-                        continue
-                    ends = _ms(min(window_end(w, now) for w in trigger.counter_windows))
-                    pipe.set(key, f"{mark}:{ends}", pxat=ends)
-            await pipe.execute()
+        inputs, expected = snapshot.inputs() if snapshot is not None else ([], [])
+        marked = snapshot.state.pending_since if snapshot is not None else {}
+        script_keys: list[str] = [*inputs]
+        args: list[str | int] = [len(inputs), *expected]
+        for trigger in rules.held_triggers:
+            script_keys.append(keys.pending_key(account_id, trigger.id))
+            if trigger.id not in holding:
+                args += ["del", "", 0]
+            elif trigger.id in marked:
+                args += ["keep", "", 0]
+            else:
+                value, ends = pending_mark(trigger, now=now)
+                args += ["set", value, ends or 0]
+        async with redis_errors("recording pending triggers"):
+            written = await self._settle_pending(keys=script_keys, args=args)
+        return bool(written)
 
     async def open_signal_gate(
         self, account_id: str, trigger_id: str, *, cooldown: timedelta, now: datetime
@@ -204,9 +195,11 @@ class CounterStore:
         prompt_digest: str,
         at: datetime,
         horizon: timedelta,
+        keep: int,
     ) -> bool:
         """Add a shown prompt to the user's and the account's impression lists; False if
-        this prompt was recorded already."""
+        this prompt was recorded already. Each list keeps, within the `horizon`, the
+        newest `keep` impressions of each style and of each trigger."""
         async with redis_errors("recording the impression"):
             recorded = await self._record_impression(
                 keys=[
@@ -219,7 +212,7 @@ class CounterStore:
                     int(at.timestamp() * 1000),
                     prompt_digest,
                     max(int(horizon.total_seconds() * 1000), 1),
-                    MAX_IMPRESSIONS_KEPT,
+                    max(keep, 1),
                 ],
             )
         return bool(recorded)
@@ -228,11 +221,10 @@ class CounterStore:
         self, account_id: str, rules: RuleSet, *, now: datetime
     ) -> tuple[AccountMirror, dict[str, float]]:
         """The mirrored plan and the current usage of every metric (counters: this window)."""
-        metric_keys = _usage_keys(account_id, rules, now)
-        async with redis_errors("reading the account"):
-            values = await self._redis.mget([keys.account_key(account_id), *metric_keys.values()])
-        usage = {m: float(v) if v else 0.0 for m, v in zip(metric_keys, values[1:], strict=True)}
-        return _decode_mirror(values[0]), usage
+        snapshot = await self.read_account_state(account_id, rules, now=now)
+        state = snapshot.state
+        usage = {metric: state.usage.get(metric, 0.0) for metric in rules.metrics}
+        return AccountMirror(state.plan, state.attributes), usage
 
     async def write_account(
         self,
@@ -261,126 +253,3 @@ class CounterStore:
             await self._redis.set(
                 keys.dismissal_key(account_id, user_id, trigger_id), at_ms, ex=seconds
             )
-
-
-class StateRead:
-    """The keys of one account's state and how to decode their values: what the prompt
-    path reads in one MGET, and what tools read in pipelines for many accounts.
-
-    All keys share the account's hash tag, so one MGET reads them on Redis Cluster too.
-    Without `for_user`, the state is the account's own: no dismissals nor impressions.
-    """
-
-    def __init__(
-        self,
-        account_id: str,
-        rules: RuleSet,
-        *,
-        now: datetime,
-        user_id: str | None = None,
-        for_user: bool = False,
-    ) -> None:
-        self._rules = rules
-        self._now = now
-        self._usage_keys = _usage_keys(account_id, rules, now)
-        self._prompting = [t for t in rules.triggers if t.prompt is not None] if for_user else []
-        self._held = rules.held_triggers
-        self._impressions = for_user and rules.impressions_horizon is not None
-        self.keys = [
-            keys.account_key(account_id),
-            *self._usage_keys.values(),
-            *(keys.pending_key(account_id, t.id) for t in self._held),
-            *(keys.dismissal_key(account_id, user_id, t.id) for t in self._prompting),
-        ]
-        if self._impressions:
-            self.keys += [
-                keys.impressions_key(account_id, user_id),
-                keys.account_impressions_key(account_id),
-            ]
-
-    def decode(self, values: Sequence[Any]) -> AccountState:
-        """The state from the values of `keys`, in order (strings, None where missing).
-
-        A value Nudge did not write (an operator's edit, a restore gone wrong) raises
-        StoreUnavailable, as Redis being down does: the prompt path answers degraded
-        instead of failing.
-        """
-        try:
-            return self._decode(values)
-        except (ValueError, TypeError, AttributeError) as exc:
-            raise StoreUnavailable(
-                f"a key of the account holds a value Nudge did not write ({exc}); "
-                f"inspect the keys {self.keys[0].removesuffix(':account')}:*"
-            ) from exc
-
-    def _decode(self, values: Sequence[Any]) -> AccountState:
-        mirror = _decode_mirror(values[0])
-        rest = iter(values[1:])
-        usage = {m: float(v) for m, v in zip(self._usage_keys, rest, strict=False) if v}
-        pending = {
-            t.id: since
-            for t, v in zip(self._held, rest, strict=False)
-            if v and (since := _pending_since(v, self._now)) is not None
-        }
-        dismissed = {t.id: _from_ms(v) for t, v in zip(self._prompting, rest, strict=False) if v}
-        impressions: list[Impression] = []
-        account_impressions: list[Impression] = []
-        if self._impressions:
-            impressions = _decode_impressions(next(rest))
-            account_impressions = _decode_impressions(next(rest))
-        return AccountState(
-            plan=mirror.plan,
-            usage=usage,
-            dismissed_at=dismissed,
-            attributes=mirror.attributes,
-            pending_since=pending,
-            impressions=impressions,
-            account_impressions=account_impressions,
-        )
-
-
-def _ms(at: datetime) -> int:
-    return int(at.timestamp() * 1000)
-
-
-def _pending_since(value: str, now: datetime) -> datetime | None:
-    """A pending mark's start, or None once the window it was set in has ended."""
-    since, _, ends = value.partition(":")
-    if ends and _ms(now) >= int(ends):
-        return None
-    return _from_ms(since)
-
-
-def _from_ms(value: str) -> datetime:
-    return datetime.fromtimestamp(int(float(value)) / 1000, UTC)
-
-
-def _decode_impressions(raw: str | None) -> list[Impression]:
-    if not raw:
-        return []
-    entries = json.loads(raw)
-    if not isinstance(entries, list):  # Lua's cjson writes an empty list as {}
-        return []
-    return [
-        Impression(trigger, style, datetime.fromtimestamp(at / 1000, UTC))
-        for trigger, style, at, _digest in entries
-    ]
-
-
-def _usage_keys(account_id: str, rules: RuleSet, now: datetime) -> dict[str, str]:
-    """metric -> the key that holds its current usage."""
-    return {
-        metric.name: (
-            keys.gauge_key(account_id, metric.name)
-            if metric.window is None
-            else keys.counter_key(account_id, metric.name, window_id(metric.window, now))
-        )
-        for metric in rules.metrics.values()
-    }
-
-
-def _decode_mirror(raw: str | bytes | None) -> AccountMirror:
-    if not raw:
-        return AccountMirror(plan=None, attributes={})
-    data = json.loads(raw)
-    return AccountMirror(plan=data.get("plan"), attributes=data.get("attributes") or {})

@@ -53,6 +53,7 @@ triggers:
     when: "dashboards >= 2"
     mode: shadow
     signal: pql
+    prompt: {title: "You are a power user"}
   - id: dashboards-used
     metric: dashboards
     threshold: 1

@@ -19,6 +19,7 @@ from app.embedded_redis import url_file
 from app.engine.loader import load_rules_dir
 from app.engine.model import RuleSet
 from app.engine.windows import window_id
+from app.store import keys
 from app.store.counters import CounterStore, UsageWrite
 from app.store.redis_client import create_redis
 from tests.cli.runner import run_nudge
@@ -321,10 +322,55 @@ def test_a_store_that_does_not_answer_is_exit_2(rules_path: Path, tmp_path: Path
 
     assert (code, out) == (2, "")
     assert err.startswith(
-        "nudge: cannot read the account from the store at redis://127.0.0.1:1/0 (REDIS_URL): "
-        "Redis did not answer while reading the account's state"
+        "nudge: cannot reach the store at redis://127.0.0.1:1/0 (REDIS_URL): "
+        "Redis did not answer while connecting ("
     )
-    assert err.rstrip().endswith("; check REDIS_URL")
+    assert err.rstrip().endswith(
+        "; check REDIS_URL, and that the Redis server there is up and accepts commands"
+    )
+    assert "retry" not in err  # the API's advice: nothing a person at a terminal can do
+
+
+def test_a_url_file_left_by_a_stopped_serve_says_to_start_it(
+    rules_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    data_dir = tmp_path / "var"
+    url_file(data_dir).parent.mkdir(parents=True)
+    url_file(data_dir).write_text("redis://127.0.0.1:1/0\n")  # its redis-server is gone
+
+    code, out, err = explain(
+        "acme", env={"NUDGE_RULES_DIR": str(rules_path), "NUDGE_DATA_DIR": str(data_dir)}
+    )
+
+    assert (code, out) == (2, "")
+    assert err.startswith(
+        "nudge: cannot reach the store at redis://127.0.0.1:1/0 (the embedded Redis of "
+        f"`nudge serve`, from {url_file(data_dir)}): Redis did not answer while connecting ("
+    )
+    assert err.rstrip().endswith("; is `nudge serve` still running? start it, or set REDIS_URL")
+    assert "retry" not in err
+
+
+async def test_an_account_key_nudge_did_not_write_is_named_with_the_keys_to_inspect(
+    counters: CounterStore, redis_url: str, env: dict[str, str]
+) -> None:
+    await counters.write_account("acme", plan="free", attributes={})
+    await set_usage(counters, "acme", seats=2)
+    writer = create_redis(redis_url, cluster=False, timeout_seconds=5)
+    try:
+        await writer.set(keys.gauge_key("acme", "dashboards"), "oops")
+    finally:
+        await writer.aclose()
+
+    code, out, err = explain("acme", env=env)
+
+    assert (code, out) == (2, "")
+    assert err.startswith(
+        f"nudge: cannot read the account from the store at {redis_url} (REDIS_URL): "
+        "a key of the account holds a value Nudge did not write ("
+    )
+    assert err.rstrip().endswith("; inspect the keys nudge:{acme}:*")
 
 
 def test_invalid_rules_are_exit_1_with_the_error_located(

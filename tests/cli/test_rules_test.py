@@ -176,3 +176,19 @@ def test_a_rules_directory_without_tests_fails_and_says_where_to_put_them(rules_
 
     assert done.returncode == 1
     assert f"no rule tests in {rules_dir / 'tests'}" in done.stderr
+
+
+def test_without_dir_an_invalid_setting_is_exit_2_naming_it() -> None:
+    done = run_nudge("rules", "test", env={"NUDGE_DEDUPE_TTL_HOURS": "2"})
+
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr == (
+        "nudge: setting NUDGE_DEDUPE_TTL_HOURS: Input should be greater than or equal to 24\n"
+    )
+
+
+def test_with_dir_the_settings_are_not_read(rules_dir: Path) -> None:
+    done = run_nudge("rules", "test", str(rules_dir), env={"NUDGE_DEDUPE_TTL_HOURS": "2"})
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert _summary(done.stdout) == (_written_case_count(rules_dir), 0, 0)

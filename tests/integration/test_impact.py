@@ -223,6 +223,80 @@ async def test_impact_as_json_for_ci(
     )
 
 
+UNREADABLE_REASON = re.compile(
+    r"a key of the account holds a value Nudge did not write \(.+\); "
+    r"inspect the keys nudge:\{(?P<account>[^}]+)\}:\*$"
+)
+
+
+async def seed_unreadable(redis_url: str) -> None:
+    """Two accounts whose keys hold values Nudge did not write, as an operator's typing or
+    a bad restore leaves them: a usage gauge that is no number, a plan mirror that is no
+    JSON document."""
+    sync = redis.Redis.from_url(redis_url)
+    sync.set(keys.gauge_key("acct7", "history_days"), "oops")
+    sync.set(keys.account_key("acct8"), "plan=free")
+
+
+@pytest.mark.usefixtures("store_env")
+async def test_accounts_with_values_nudge_did_not_write_are_skipped_and_named_at_the_end(
+    client: httpx.AsyncClient, proposed: Path, redis_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    await seed(client)
+    await seed_unreadable(redis_url)
+
+    code = await impact_off_loop("--rules", str(proposed))
+
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    # The seven readable accounts are counted as before; the two others are not.
+    assert table(out) == SEEDED_TABLE
+    assert total(out) == SEEDED_TOTAL
+    assert "accounts:       9 in the store (2 skipped: unreadable keys), at " in out
+    *_, decided, skipped = err.splitlines()
+    assert decided.startswith("read and decided 7 accounts from redis://")
+    match = re.fullmatch(
+        r"nudge: 2 accounts skipped \(unreadable keys\): (acct\d), (acct\d); \1: (?P<reason>.+)",
+        skipped,
+    )
+    assert match is not None, skipped
+    assert {match[1], match[2]} == {"acct7", "acct8"}
+    reason = UNREADABLE_REASON.match(match["reason"])
+    assert reason is not None and reason["account"] == match[1], match["reason"]
+
+
+@pytest.mark.usefixtures("store_env")
+async def test_json_counts_and_names_the_skipped_accounts(
+    client: httpx.AsyncClient, proposed: Path, redis_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    await seed(client)
+    await seed_unreadable(redis_url)
+
+    code = await impact_off_loop("--rules", str(proposed), "--format", "json")
+
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    document = json.loads(out)
+    assert (document["accounts"], document["skipped"]) == (7, 2)
+    assert sorted(document["skipped_accounts"]) == ["acct7", "acct8"]
+    assert (document["changed"], document["firing_now"], document["firing_proposed"]) == (3, 4, 5)
+    assert err.splitlines()[-1].startswith("nudge: 2 accounts skipped (unreadable keys): acct")
+
+
+@pytest.mark.usefixtures("store_env")
+async def test_a_run_without_unreadable_accounts_reports_none_skipped(
+    client: httpx.AsyncClient, proposed: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    await seed(client)
+
+    code = await impact_off_loop("--rules", str(proposed), "--format", "json")
+
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert (json.loads(out)["skipped"], json.loads(out)["skipped_accounts"]) == (0, [])
+    assert "skipped" not in err
+
+
 def load_rules_version(directory: Path) -> str:
     rules = load_rules_dir(directory).rules
     assert rules is not None
@@ -361,8 +435,54 @@ async def test_an_unreachable_redis_url_exits_2_naming_it(
     out, err = capsys.readouterr()
     assert code == 2
     assert out == ""
-    assert f"cannot reach the store at redis://127.0.0.1:{port}/0 (REDIS_URL)" in err
-    assert "check REDIS_URL" in err
+    assert err.startswith(
+        f"nudge: cannot reach the store at redis://127.0.0.1:{port}/0 (REDIS_URL): "
+        "Redis did not answer while connecting ("
+    )
+    assert err.rstrip().endswith(
+        "; check REDIS_URL, and that the Redis server there is up and accepts commands"
+    )
+    assert "retry" not in err  # the API's advice: nothing a person at a terminal can do
+
+
+async def test_a_store_that_refuses_the_reads_exits_2_saying_what_to_check(
+    redis_url: str,
+    rules_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # A Redis user that may list the keys but not read them: the PING and the SCAN pass,
+    # the first pipeline of MGETs is refused.
+    sync = redis.Redis.from_url(redis_url, decode_responses=True)
+    sync.set(keys.gauge_key("acme", "seats"), 3)
+    sync.acl_setuser(
+        "impact-lister",
+        enabled=True,
+        passwords=["+listonly"],
+        keys=["*"],
+        commands=["+ping", "+scan"],
+    )
+    try:
+        address = redis_url.replace("redis://", "redis://impact-lister:listonly@", 1)
+        monkeypatch.setenv("REDIS_URL", address)
+        monkeypatch.setenv("NUDGE_RULES_DIR", str(rules_dir))
+
+        code = await impact_off_loop("--rules", str(rules_dir))
+    finally:
+        sync.acl_deluser("impact-lister")
+
+    out, err = capsys.readouterr()
+    assert (code, out) == (2, "")
+    redacted = redis_url.replace("redis://", "redis://impact-lister:***@", 1)
+    assert err.startswith(
+        f"nudge: cannot read the accounts from the store at {redacted} (REDIS_URL): "
+        "Redis refused a command while reading the accounts ("
+    ), err
+    assert "listonly" not in err  # the password is not printed
+    assert err.rstrip().endswith(
+        "; check REDIS_URL, and that the Redis server there is up and accepts commands"
+    )
+    assert "retry" not in err
 
 
 async def test_without_redis_url_or_a_running_service_it_says_how_to_get_a_store(
@@ -415,7 +535,8 @@ async def test_it_reads_the_embedded_redis_of_a_running_service_and_says_when_it
     err = capsys.readouterr().err
     assert code == 2
     assert f"cannot reach the store at {url} (the embedded Redis of `nudge serve`" in err
-    assert "is `nudge serve` still running? start it, or set REDIS_URL" in err
+    assert err.rstrip().endswith("; is `nudge serve` still running? start it, or set REDIS_URL")
+    assert "retry" not in err
 
 
 # -- the store's scan, on one server and on a cluster ------------------------------------
@@ -447,7 +568,8 @@ async def test_the_scan_lists_each_account_once_and_reads_it_batch_by_batch(
 
     assert sorted(accounts) == sorted([*(f"acct-{n}" for n in range(25)), "usage-only"])
     assert [len(batch) for batch in batches] == [4] * 6 + [2]
-    states = {account: state for batch in batches for account, (state,) in batch}
+    assert all(batch.unreadable == [] for batch in batches)
+    states = {account: state for batch in batches for account, (state,) in batch.states}
     assert (states["acct-7"].plan, states["acct-7"].usage) == ("free", {"seats": 3.0})
     assert (states["usage-only"].plan, states["usage-only"].usage) == (None, {"history_days": 40.0})
 
@@ -521,6 +643,6 @@ async def test_the_cluster_scan_covers_every_primary_in_small_batches(
         await client.aclose()
 
     assert sorted(found) == sorted(accounts)
-    read = {account: states for batch in batches for account, states in batch}
+    read = {account: states for batch in batches for account, states in batch.states}
     assert sorted(read) == sorted(accounts)
     assert all(live.usage == proposed.usage == {"seats": 1.0} for live, proposed in read.values())

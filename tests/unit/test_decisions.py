@@ -534,13 +534,9 @@ def test_a_shadow_trigger_goes_through_cooldown_impressions_and_caps_too() -> No
 
 
 def test_a_shadow_trigger_never_signals() -> None:
+    # (A shadow trigger without a prompt is a load error: it would do nothing.)
     rules = rules_with(
         """
-  - id: seats-pql-experiment
-    metric: seats
-    threshold: 100%
-    mode: shadow
-    signal: pql
   - id: seats-full-experiment
     metric: seats
     threshold: 100%

@@ -7,9 +7,10 @@ import io
 from collections.abc import Mapping
 from datetime import timedelta
 
-from app.commands.rules_impact import TerminalProgress, render_text
+from app.commands.rules_impact import TerminalProgress, render_text, skipped_note
 from app.engine.model import AccountState, RuleSet
-from app.services.impact import ImpactReport, TriggerImpact, tally
+from app.services.impact import ImpactReport, ImpactTally, TriggerImpact, tally
+from app.store.account_scan import Unreadable
 from tests.unit.rulesets import NOW, trigger, with_triggers
 
 SEATS_FULL = trigger("seats-full", threshold="100%", extra="priority: 20")
@@ -116,6 +117,32 @@ def test_each_rule_set_is_decided_on_its_own_state() -> None:
     assert report.changed == 2
 
 
+def test_an_outranked_trigger_whose_signal_fires_counts_as_firing() -> None:
+    # seats-almost-full has a prompt and a signal. At 3 of 3 seats seats-full wins the
+    # metric, so its prompt is not shown; its signal is recorded all the same.
+    almost_with_signal = seats_almost_full("80%").replace(
+        "    priority: 10", "    priority: 10\n    signal: pql"
+    )
+    live = with_triggers(SEATS_FULL + seats_almost_full("80%"))
+    proposed = with_triggers(SEATS_FULL + almost_with_signal)
+
+    report = impact(live, proposed, [account(3), account(2)])
+
+    rows = {row.trigger: row for row in report.triggers}
+    assert rows["seats-almost-full"].kind == "prompt"
+    # Live: outranked at 3 seats, below 80% at 2. Proposed: its signal fires at 3 seats.
+    assert counts(report) == {"seats-full": (1, 1, 0, 0), "seats-almost-full": (0, 1, 1, 0)}
+    assert (report.changed, report.firing_now, report.firing_proposed) == (1, 1, 1)
+
+
+def test_a_shadow_trigger_that_is_outranked_does_not_count_even_with_a_signal() -> None:
+    # Shadow triggers never signal: outranked, a shadow trigger fires for no account.
+    shadow = trigger("seats-shadow", threshold="80%", extra="mode: shadow\nsignal: pql")
+    rules = with_triggers(SEATS_FULL + shadow)
+    report = impact(rules, rules, [account(3)])
+    assert counts(report) == {"seats-full": (1, 1, 0, 0), "seats-shadow": (0, 0, 0, 0)}
+
+
 def test_shadow_and_signal_only_triggers_are_counted_and_labelled() -> None:
     shadow = trigger("seats-shadow", threshold="2", extra="mode: shadow")
     signal_only = "\n".join(
@@ -168,6 +195,38 @@ def test_the_text_report_is_an_aligned_table_with_new_and_removed_triggers_marke
         "total: 100,000 accounts; a trigger fires for 1,207 now and would for 3,490; "
         "2,257 accounts change"
     )
+
+
+def test_skipped_accounts_are_counted_apart_and_the_first_few_named() -> None:
+    rules = with_triggers(SEATS_FULL)
+    counter = ImpactTally(rules, rules, at=NOW)
+    counter.add_account(account(3), account(3))
+    for n in range(7):
+        counter.skip(Unreadable(f"acct{n}", f"a key of acct{n} holds a value Nudge did not write"))
+
+    report = counter.report
+
+    assert (report.accounts, report.skipped) == (1, 7)
+    assert counts(report) == {"seats-full": (1, 1, 0, 0)}
+    document = report.as_json()
+    assert (document["accounts"], document["skipped"]) == (1, 7)
+    assert document["skipped_accounts"] == ["acct0", "acct1", "acct2", "acct3", "acct4"]
+    assert skipped_note(report) == (
+        "7 accounts skipped (unreadable keys): acct0, acct1, acct2, acct3, acct4, …; "
+        "acct0: a key of acct0 holds a value Nudge did not write"
+    )
+    header = render_text(report, live_dir="rules", proposed_dir="rules").splitlines()[2]
+    assert header.startswith("accounts:       8 in the store (7 skipped: unreadable keys), at ")
+
+
+def test_one_skipped_account_is_named_without_an_ellipsis() -> None:
+    rules = with_triggers(SEATS_FULL)
+    counter = ImpactTally(rules, rules, at=NOW)
+    counter.skip(Unreadable("acct7", "why"))
+    assert skipped_note(counter.report) == (
+        "1 account skipped (unreadable keys): acct7; acct7: why"
+    )
+    assert counter.report.as_json()["skipped_accounts"] == ["acct7"]
 
 
 def test_the_progress_line_is_redrawn_in_place_and_cleared() -> None:

@@ -360,6 +360,33 @@ def test_a_case_that_expects_nothing_is_an_error() -> None:
 
 
 @pytest.mark.parametrize(
+    ("expect", "expected"),
+    [
+        (
+            '{prompts: [{trigger: seats-full, usage: "3"}]}',
+            'seats.yaml:3:46: test "quoted": "usage": "3" is not a number; write one such as 3 '
+            "or 2.5",
+        ),
+        (
+            "{prompts: seats-full}",
+            'seats.yaml:3:14: test "quoted": "prompts": input should be a valid list',
+        ),
+        (
+            "{signal: [seats-pql]}",
+            'seats.yaml:3:14: test "quoted": unknown key "signal"; did you mean "signals"?',
+        ),
+    ],
+    ids=["bad value in a prompt", "prompts not a list", "misspelled key"],
+)
+def test_an_expectation_written_wrong_is_its_only_error_not_also_an_empty_expect(
+    expect: str, expected: str
+) -> None:
+    problems = _problems(f"tests:\n  - name: quoted\n    expect: {expect}\n")
+    assert len(problems) == 1, problems
+    assert problems[0].startswith(expected), problems[0]
+
+
+@pytest.mark.parametrize(
     ("text", "expected"),
     [
         ("", "seats.yaml:1:1: this test file is empty; write `tests:` and a list of cases"),
