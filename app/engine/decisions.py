@@ -205,16 +205,26 @@ class Decision:
 
 
 def decide(
-    rules: RuleSet, state: AccountState, *, placement: str | None, now: datetime
+    rules: RuleSet,
+    state: AccountState,
+    *,
+    placement: str | None,
+    now: datetime,
+    prompts_only: bool = False,
 ) -> list[Decision]:
-    """One decision per trigger of the rule set, in display order."""
+    """One decision per trigger of the rule set, in display order.
+
+    `prompts_only` leaves out the signal-only triggers, which never show and take no
+    part in choosing what shows: the prompt path's shortcut.
+    """
+    triggers = rules.prompt_triggers if prompts_only else rules.triggers
     plan = resolve_plan(rules, state)
     if plan is None:
-        return [Decision(t, "unknown_plan", plan=state.plan) for t in rules.triggers]
+        return [Decision(t, "unknown_plan", plan=state.plan) for t in triggers]
     environment = _LazyEnvironment(rules, plan, state)
     decided = [
         _gate(trigger, plan, state, environment, placement=placement, now=now)
-        for trigger in rules.triggers
+        for trigger in triggers
     ]
     _select(decided)
     _apply_history(decided, rules, state, now=now)
@@ -241,7 +251,8 @@ def holding_triggers(rules: RuleSet, state: AccountState) -> set[str]:
     return {
         trigger.id
         for trigger in rules.held_triggers
-        if _stop_before_hold(trigger, plan, state, environment) is None
+        if _stop_before_hold(trigger, plan, environment, *_usage_and_limit(trigger, plan, state))
+        is None
     }
 
 
@@ -268,18 +279,31 @@ class _LazyEnvironment:
         return self._environment
 
 
+def _usage_and_limit(
+    trigger: Trigger, plan: Plan, state: AccountState
+) -> tuple[float | None, float | None]:
+    """The usage and limit of the trigger's metric; both None without one."""
+    if trigger.metric is None:
+        return None, None
+    return state.usage.get(trigger.metric, 0.0), plan.limits.get(trigger.metric)
+
+
 def _stop_before_hold(
-    trigger: Trigger, plan: Plan, state: AccountState, environment: _LazyEnvironment
+    trigger: Trigger,
+    plan: Plan,
+    environment: _LazyEnvironment,
+    usage: float | None,
+    limit: float | None,
 ) -> Decision | None:
     """Steps 1 and 2: the decision that stops the trigger there, or None."""
     if not trigger.applies_to(plan):
         outcome: Outcome = "not_for_plan" if trigger.plans is not None else "no_upgrade"
         return Decision(trigger, outcome, plan.name)
-    usage, limit = _usage_and_limit(trigger, plan, state)
-    if trigger.metric is not None and trigger.threshold is not None:
-        if trigger.threshold.percent and (limit is None or limit <= 0):
+    threshold = trigger.threshold
+    if threshold is not None:
+        if threshold.percent and (limit is None or limit <= 0):
             return Decision(trigger, "no_limit", plan.name, usage, limit)
-        if not trigger.threshold.is_met(usage or 0.0, limit):
+        if not threshold.is_met(usage or 0.0, limit):
             return Decision(trigger, "below_threshold", plan.name, usage, limit)
     if trigger.condition is not None:
         holds, note = trigger.condition.outcome(environment.get())
@@ -300,14 +324,16 @@ def _gate(
     now: datetime,
 ) -> Decision:
     """Steps 1 to 4: where the trigger stops, or a `shown` candidate for selection."""
-    stopped = _stop_before_hold(trigger, plan, state, environment)
+    usage, limit = _usage_and_limit(trigger, plan, state)
+    stopped = _stop_before_hold(trigger, plan, environment, usage, limit)
     if stopped is not None:
         return stopped
-    usage, limit = _usage_and_limit(trigger, plan, state)
-    since = state.pending_since.get(trigger.id) if trigger.hold_for is not None else None
-    if trigger.hold_for is not None and (since is None or now < since + trigger.hold_for):
-        until = since + trigger.hold_for if since is not None else None
-        return Decision(trigger, "pending", plan.name, usage, limit, since=since, until=until)
+    since = None
+    if trigger.hold_for is not None:
+        since = state.pending_since.get(trigger.id)
+        if since is None or now < since + trigger.hold_for:
+            until = since + trigger.hold_for if since is not None else None
+            return Decision(trigger, "pending", plan.name, usage, limit, since=since, until=until)
     held = Decision(trigger, "shown", plan.name, usage, limit, since=since, holds=True)
     if trigger.prompt is None:
         held.outcome = "signal"
@@ -316,46 +342,29 @@ def _gate(
     return held
 
 
-def _usage_and_limit(
-    trigger: Trigger, plan: Plan, state: AccountState
-) -> tuple[float | None, float | None]:
-    if trigger.metric is None:
-        return None, None
-    return state.usage.get(trigger.metric, 0.0), plan.limit(trigger.metric)
-
-
 def _select(decided: list[Decision]) -> None:
-    """Step 5: one prompt per metric. Live candidates compete among themselves; each
-    shadow candidate competes with the live ones and the other shadow ones."""
-    live: dict[str, Decision] = {}
-    every: dict[str, Decision] = {}
+    """Step 5: one prompt per metric: the highest threshold level wins. Decisions come in
+    display order (priority, then id), so of equal levels the first one found wins, as
+    the format's ties go. Live candidates compete among themselves; each shadow
+    candidate competes with the live ones and the other shadow ones."""
+    live: dict[str, tuple[float, Decision]] = {}
+    every: dict[str, tuple[float, Decision]] = {}
     for decision in decided:
-        if decision.outcome != "shown" or decision.trigger.metric is None:
+        trigger = decision.trigger
+        if decision.outcome != "shown" or trigger.metric is None or trigger.threshold is None:
             continue
-        metric = decision.trigger.metric
-        for winners in (every, live) if not decision.trigger.shadow else (every,):
-            best = winners.get(metric)
-            if best is None or _rank(decision) > _rank(best):
-                winners[metric] = decision
+        level = trigger.threshold.level(decision.limit) or 0.0
+        for winners in (every,) if trigger.shadow else (every, live):
+            best = winners.get(trigger.metric)
+            if best is None or level > best[0]:
+                winners[trigger.metric] = (level, decision)
     for decision in decided:
-        if decision.outcome != "shown" or decision.trigger.metric is None:
+        trigger = decision.trigger
+        if decision.outcome != "shown" or trigger.metric is None:
             continue
-        winners = every if decision.trigger.shadow else live
-        winner = winners[decision.trigger.metric]
+        _, winner = (every if trigger.shadow else live)[trigger.metric]
         if winner is not decision:
             decision.outcome, decision.winner = "outranked", winner.trigger.id
-
-
-def _rank(decision: Decision) -> tuple[float, int, tuple[int, ...]]:
-    """Highest threshold level wins, then highest priority, then the smallest id."""
-    trigger = decision.trigger
-    level = trigger.threshold.level(decision.limit) if trigger.threshold else None
-    return (level or 0.0, trigger.priority, _reverse(trigger.id))
-
-
-def _reverse(text: str) -> tuple[int, ...]:
-    """A key that sorts strings in reverse, so `max` prefers the smallest id."""
-    return (*(-ord(char) for char in text), 0)
 
 
 def _apply_history(

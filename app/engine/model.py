@@ -168,10 +168,12 @@ class RuleSet:
     # when nothing counts them, so the prompt path does not read them.
     impressions_horizon: timedelta | None = None
     # Derived from the above once: triggers by id; those with `for:` (whose pending marks
-    # the store keeps); which impression lists the prompt path must read; and how many
-    # impressions of each style and trigger a list must keep (the largest count).
+    # the store keeps); those with a prompt; which impression lists the prompt path must
+    # read; and how many impressions of each style and trigger a list must keep (the
+    # largest count).
     by_id: Mapping[str, Trigger] = field(init=False, repr=False, compare=False)
     held_triggers: tuple[Trigger, ...] = field(init=False, repr=False, compare=False)
+    prompt_triggers: tuple[Trigger, ...] = field(init=False, repr=False, compare=False)
     reads_user_impressions: bool = field(init=False, repr=False, compare=False)
     reads_account_impressions: bool = field(init=False, repr=False, compare=False)
     impressions_kept: int = field(init=False, repr=False, compare=False)
@@ -180,6 +182,7 @@ class RuleSet:
         derived = {
             "by_id": {t.id: t for t in self.triggers},
             "held_triggers": tuple(t for t in self.triggers if t.hold_for is not None),
+            "prompt_triggers": tuple(t for t in self.triggers if t.prompt is not None),
             "reads_user_impressions": any(c.scope == "user" for c in self.caps)
             or any(t.max_impressions for t in self.triggers),
             "reads_account_impressions": any(c.scope == "account" for c in self.caps),

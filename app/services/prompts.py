@@ -49,7 +49,7 @@ class PromptService:
             self.metrics.prompts_degraded.inc()
             self._log_degraded(exc)
             return PromptAnswer(prompts=[], degraded=True)
-        decisions = decide(rules, state, placement=placement, now=now)
+        decisions = decide(rules, state, placement=placement, now=now, prompts_only=True)
         for decision in decisions:
             if decision.outcome == "shadow":
                 self.metrics.prompts_shadowed.labels(trigger=decision.trigger.id).inc()

@@ -590,6 +590,16 @@ def test_a_signal_only_trigger_is_never_rendered_and_does_not_take_its_metric() 
     assert outcomes(SIGNALLING, account)["power-user"] == "signal"
 
 
+def test_the_prompt_paths_shortcut_leaves_out_signal_only_triggers_and_nothing_else() -> None:
+    account = state({"seats": 3, "dashboards": 2})
+    every = decide(SIGNALLING, account, placement=None, now=NOW)
+    prompting = decide(SIGNALLING, account, placement=None, now=NOW, prompts_only=True)
+
+    assert [d.trigger.id for d in prompting] == ["seats-almost-full", "seats-full"]
+    kept = {d.trigger.id: d.outcome for d in every if d.trigger.prompt is not None}
+    assert {d.trigger.id: d.outcome for d in prompting} == kept
+
+
 def test_firing_signals_lists_the_signal_triggers_that_fire_whatever_the_placement() -> None:
     assert signals(SIGNALLING, state({"seats": 3, "dashboards": 2})) == [
         "seats-pql",
