@@ -84,12 +84,14 @@ def compile_rules(
     *,
     version: str,
     complete: bool = True,
+    metric_names: Collection[str] | None = None,
 ) -> tuple[RuleSet | None, list[Problem]]:
     """Merge and compile; return the rule set, or None and every problem found.
 
     `complete=False` says some files of the set could not be read: what they
     define is unknown, so checks of names across files are skipped (they would
-    report false "unknown metric" errors), while every other check still runs.
+    report false "unknown metric" errors), while every other check still runs;
+    conditions are then checked against `metric_names`, if given.
     """
     problems: list[Problem] = []
     merged = _merge(documents, problems, complete=complete)
@@ -97,8 +99,10 @@ def compile_rules(
     if complete:
         _check_references(merged, problems)
     triggers = []
-    # Without every file, the metric names a condition may read are unknown.
-    metric_names = frozenset(merged.metrics) if complete else None
+    # Without every file compiled, the metrics conditions may read are those the caller
+    # found in every file's text (None: unknown, when some file could not be parsed).
+    if complete:
+        metric_names = frozenset(merged.metrics)
     for located in merged.triggers.values():
         trigger = _compile_trigger(located, problems, metric_names=metric_names)
         if trigger is not None:
@@ -283,16 +287,30 @@ def _names(table: dict[str, _Located[T]]) -> str:
 PROMPT_TEXTS = (("title",), ("body",), ("cta", "label"), ("cta", "url"))
 
 
-def template_problems_in_raw(document: SourceDocument) -> list[Problem]:
-    """Placeholder problems in the prompt texts of a file that failed validation.
+def problems_in_raw(
+    document: SourceDocument, *, metric_names: Collection[str] | None
+) -> list[Problem]:
+    """Placeholder and condition problems in the triggers of a file that failed validation.
 
-    Such a file is not compiled, but a rule author should still see every mistake
-    in one run: its prompt texts are checked where they can be found.
+    Such a file is not compiled, but a rule author should still see every mistake in
+    one run: its prompt texts and its conditions (against `metric_names`, the metrics
+    every file defines; None when some file could not be read, so unknown) are checked
+    where they can be found.
     """
     problems: list[Problem] = []
     triggers = document.data.get("triggers") if isinstance(document.data, dict) else None
     for index, trigger in enumerate(triggers if isinstance(triggers, list) else ()):
-        prompt = trigger.get("prompt") if isinstance(trigger, dict) else None
+        if not isinstance(trigger, dict):
+            continue
+        name = trigger.get("id", f"#{index + 1}")
+        when = trigger.get("when")
+        if isinstance(when, str) and metric_names is not None:
+            try:
+                compile_condition(when, metrics=metric_names)
+            except ExpressionError as exc:
+                path = ("triggers", index, "when")
+                problems.append(_condition_problem(document, path, name, when, exc))
+        prompt = trigger.get("prompt")
         for subpath in PROMPT_TEXTS:
             text: object = prompt
             for key in subpath:
@@ -302,7 +320,6 @@ def template_problems_in_raw(document: SourceDocument) -> list[Problem]:
             try:
                 compile_template(text)
             except ValueError as exc:
-                name = trigger.get("id", f"#{index + 1}")
                 path = ("triggers", index, "prompt", *subpath)
                 problems.append(document.problem(path, f'trigger "{name}": {exc}'))
     return problems
@@ -393,17 +410,23 @@ def _condition(
     try:
         return compile_condition(text, metrics=metric_names)
     except ExpressionError as exc:
-        where = located.document.value_position((*located.path, "when"), exc.offset)
-        problems.append(
-            Problem(
-                located.document.file,
-                where.line,
-                where.column,
-                f'trigger "{located.spec.id}": "when": {exc.message}',
-                excerpt=exc.caret(text),
-            )
-        )
+        path = (*located.path, "when")
+        problems.append(_condition_problem(located.document, path, located.spec.id, text, exc))
         return None
+
+
+def _condition_problem(
+    document: SourceDocument, path: DataPath, trigger_id: object, text: str, exc: ExpressionError
+) -> Problem:
+    """A mistake in a condition, at its line and column inside the YAML value, with a caret."""
+    where = document.value_position(path, exc.offset)
+    return Problem(
+        document.file,
+        where.line,
+        where.column,
+        f'trigger "{trigger_id}": "when": {exc.message}',
+        excerpt=exc.caret(text),
+    )
 
 
 def _compile_plan(name: str, located: _Located[PlanSpec]) -> Plan:

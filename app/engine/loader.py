@@ -13,7 +13,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from app.engine.compiler import compile_rules, template_problems_in_raw
+from app.engine.compiler import compile_rules, problems_in_raw
 from app.engine.lint import warnings_for
 from app.engine.model import RuleSet
 from app.engine.problems import Problem
@@ -109,25 +109,36 @@ def load_rules(
     if not sources:
         problems.append(Problem("(rules)", 1, 1, "no *.yaml or *.yml rule files found"))
         return LoadResult(None, tuple(problems))
+    invalid: list[SourceDocument] = []  # parsed, but not valid: checked as raw data
+    # The metrics every file names, for checking conditions when not all files compile;
+    # None once a file cannot be parsed at all (what it defines is unknown).
+    metric_names: set[str] | None = set()
     for file in sorted(sources):
         document, parse_problems = parse_yaml(file, sources[file])
         problems.extend(parse_problems)
-        if parse_problems:
-            continue
         data = document.data if document.data is not None else {}
-        if not isinstance(data, dict):
-            problems.append(document.problem((), "a rule file must be a mapping of sections"))
+        if parse_problems or not isinstance(data, dict):
+            if not parse_problems:
+                problems.append(document.problem((), "a rule file must be a mapping of sections"))
+            metric_names = None
             continue
+        if metric_names is not None and isinstance(data.get("metrics"), dict):
+            metric_names.update(str(name) for name in data["metrics"])
         try:
             spec = RuleFileSpec.model_validate(data)
         except ValidationError as exc:
             problems.extend(describe_validation_error(exc, document))
-            problems.extend(template_problems_in_raw(document))
+            invalid.append(document)
             continue
         documents.append((document, spec))
+    for document in invalid:
+        problems.extend(problems_in_raw(document, metric_names=metric_names))
     named = {(version_names or {}).get(f, f): text for f, text in sources.items()}
     rules, compile_problems = compile_rules(
-        documents, version=rules_version(named), complete=not problems
+        documents,
+        version=rules_version(named),
+        complete=not problems,
+        metric_names=metric_names,
     )
     problems.extend(compile_problems)
     if rules is None:

@@ -241,3 +241,47 @@ def test_no_module_of_the_expression_package_runs_python_on_the_condition_text()
         attributes = {func.attr for func in calls if isinstance(func, ast.Attribute)}
         assert not names & {"eval", "exec", "compile", "__import__"}, module.name
         assert not attributes & {"literal_eval", "eval", "exec"}, module.name
+
+
+def test_a_condition_mistake_is_reported_beside_a_key_typo_in_the_same_trigger() -> None:
+    # The file fails validation (the typo), yet its condition is still checked: every
+    # mistake in one run, each at its line and column.
+    problems = _problems(
+        '  - id: t\n    when: "dashbords >= 2"\n    priorty: 5\n    prompt: {title: x}\n'
+    )
+
+    assert [(p.file, p.line, p.column) for p in problems] == [("b.yaml", 3, 12), ("b.yaml", 4, 5)]
+    assert problems[0].message.startswith(UNKNOWN)
+    assert problems[1].message == (
+        'trigger "t": unknown key "priorty"; did you mean "priority"? (allowed here: id, '
+        "metric, threshold, when, priority, cooldown, for, max_impressions, mode, signal, "
+        "placements, plans, prompt, description)"
+    )
+    assert problems[0].excerpt == "dashbords >= 2\n^"
+
+
+def test_a_condition_is_checked_while_another_file_has_an_error() -> None:
+    result = load_rules(
+        {
+            "a.yaml": PLANS,
+            "b.yaml": 'triggers:\n  - id: t\n    when: "dashbords >= 2"\n    prompt: {title: x}\n',
+            "c.yaml": "triggers:\n  - id: u\n    threshhold: 1\n",
+        }
+    )
+
+    [found] = [p for p in result.problems if p.file == "b.yaml"]
+    assert (found.line, found.column) == (3, 12)
+    assert found.message.startswith(UNKNOWN)
+
+
+def test_conditions_are_not_judged_when_a_file_cannot_be_parsed() -> None:
+    # What the broken file defines is unknown: "dashbords" might be one of its metrics.
+    result = load_rules(
+        {
+            "a.yaml": PLANS,
+            "b.yaml": 'triggers:\n  - id: t\n    when: "dashbords >= 2"\n    prompt: {title: x}\n',
+            "c.yaml": "metrics: [\n",
+        }
+    )
+
+    assert [p.file for p in result.problems] == ["c.yaml"]
