@@ -24,6 +24,7 @@ from fastapi.routing import APIRoute
 from sqlalchemy import Engine
 
 from app.api.body_limit import BodyLimitMiddleware
+from app.api.cors import CorsFromSettings
 from app.api.error_handlers import install_error_handlers
 from app.api.routes import accounts, ops, prompts, rules, signals, usage
 from app.embedded_redis import EmbeddedRedis
@@ -92,6 +93,7 @@ def create_app(
     _document(app, prompts.PROMPTS_DOC)
     app.add_middleware(BodyLimitMiddleware)
     app.add_middleware(RequestMetricsMiddleware, metrics=metrics)
+    app.add_middleware(CorsFromSettings)  # outermost: preflights never reach the routes
     return app
 
 

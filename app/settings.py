@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated
 
@@ -9,6 +10,10 @@ from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 MIN_SECRET_LENGTH = 32
+
+
+# A browser origin: scheme, host, optional port; no path.
+ORIGIN = re.compile(r"^https?://[A-Za-z0-9.-]+(:\d{1,5})?$")
 
 
 class Settings(BaseSettings):
@@ -58,6 +63,9 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("NUDGE_DEDUPE_TTL_HOURS"),
         description="How long a usage event id is remembered (at least 24 hours).",
     )
+    cors_origins: Annotated[tuple[str, ...], NoDecode] = Field(
+        default=(), validation_alias=AliasChoices("NUDGE_CORS_ORIGINS")
+    )
     data_dir: Path = Field(default=Path("var"), validation_alias=AliasChoices("NUDGE_DATA_DIR"))
     log_level: str = Field(default="info", validation_alias=AliasChoices("NUDGE_LOG_LEVEL"))
 
@@ -67,6 +75,20 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return tuple(key.strip() for key in value.split(",") if key.strip())
         return value
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        origins = tuple(origin.strip().rstrip("/") for origin in value.split(",") if origin.strip())
+        for origin in origins:
+            if origin != "*" and ORIGIN.match(origin) is None:
+                raise ValueError(
+                    f'"{origin}" is not an origin; write scheme://host[:port] such as '
+                    "https://app.example.com, comma-separated, or * for any"
+                )
+        return origins
 
     @field_validator("signing_secret")
     @classmethod
