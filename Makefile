@@ -22,8 +22,8 @@ test: $(VENV)/.installed-dev
 check: lint typecheck rules
 
 lint: $(VENV)/.installed-dev
-	$(BIN)/ruff check app tests bench migrations
-	$(BIN)/ruff format --check app migrations
+	$(BIN)/ruff check app tests bench migrations sdk/python
+	$(BIN)/ruff format --check app migrations sdk/python tests/sdk
 
 typecheck: $(VENV)/.installed-dev
 	$(BIN)/mypy
@@ -49,8 +49,9 @@ $(VENV)/.installed: pyproject.toml | $(VENV)/bin/python
 	$(BIN)/pip install --quiet -e .
 	@touch $@
 
-$(VENV)/.installed-dev: pyproject.toml | $(VENV)/bin/python
+$(VENV)/.installed-dev: pyproject.toml sdk/python/pyproject.toml | $(VENV)/bin/python
 	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -e sdk/python
 	@touch $@ $(VENV)/.installed
 
 clean:

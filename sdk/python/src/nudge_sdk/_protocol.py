@@ -1,0 +1,454 @@
+"""What the sync and async clients share: argument checks, reading answers, retry decisions,
+and the counters and reports of background delivery. No network and no waiting here."""
+
+from __future__ import annotations
+
+import logging
+import math
+import random
+import re
+import threading
+import time
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any, get_args
+from urllib.parse import quote
+
+import httpx
+
+from nudge_sdk._version import __version__
+from nudge_sdk.errors import NudgeAPIError, NudgeConnectionError, NudgeError
+from nudge_sdk.models import (
+    ClientStats,
+    Prompt,
+    PromptEventType,
+    RetryPolicy,
+    UsageEvent,
+    UsageOp,
+    parse_prompts,
+)
+
+logger = logging.getLogger("nudge_sdk")
+
+MAX_BATCH = 1000  # the service takes at most this many events in one POST /v1/usage
+ID_PATTERN = re.compile(r"[A-Za-z0-9._@+-]{1,128}")
+ID_RULE = "1-128 characters of A-Z a-z 0-9 . _ @ + -"
+METRIC_PATTERN = re.compile(r"[a-z][a-z0-9_]*")
+PROMPT_EVENT_TYPES: tuple[str, ...] = get_args(PromptEventType)
+
+ErrorCallback = Callable[[NudgeError, Sequence[UsageEvent]], None]
+
+
+def check_id(name: str, value: object) -> str:
+    if not isinstance(value, str) or not ID_PATTERN.fullmatch(value):
+        raise ValueError(f"{name} must be {ID_RULE}, not {value!r}")
+    return value
+
+
+def make_event(
+    account_id: str,
+    metric: str,
+    value: float,
+    op: UsageOp,
+    event_id: str | None,
+    timestamp: datetime | None,
+) -> UsageEvent:
+    """A usage event stamped with its id and time now, so every resend of it counts once."""
+    check_id("account_id", account_id)
+    if not isinstance(metric, str) or not METRIC_PATTERN.fullmatch(metric):
+        raise ValueError(
+            f"metric must be a metric name of the rules ([a-z][a-z0-9_]*), not {metric!r}"
+        )
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise ValueError(f"value must be a finite int or float, not {value!r}")
+    if op not in ("incr", "set"):
+        raise ValueError(f'op must be "incr" or "set" (set is for gauges only), not {op!r}')
+    if event_id is None:
+        event_id = uuid.uuid4().hex
+    elif (
+        not isinstance(event_id, str)
+        or not 1 <= len(event_id) <= 256
+        or any(ord(char) < 33 or ord(char) == 127 for char in event_id)
+    ):
+        raise ValueError(
+            "event_id must be 1-256 characters without spaces or control characters, "
+            f"not {event_id!r}"
+        )
+    if timestamp is None:
+        timestamp = datetime.now(UTC)
+    elif not isinstance(timestamp, datetime) or timestamp.utcoffset() is None:
+        raise ValueError(
+            "timestamp must be a datetime with a time zone (e.g. datetime.now(UTC)), "
+            f"not {timestamp!r}"
+        )
+    return UsageEvent(event_id, account_id, metric, value, op, timestamp)
+
+
+def api_error(response: httpx.Response) -> NudgeAPIError:
+    """The service's error answer as an exception; a proxy's non-JSON answer too."""
+    code, message, details = f"http_{response.status_code}", "", []
+    try:
+        error = response.json()["error"]
+        code, message = str(error["code"]), str(error["message"])
+        details = [item for item in error.get("details") or [] if isinstance(item, dict)]
+    except Exception:  # not the service's error shape: a proxy or a load balancer answered
+        message = response.text[:200].strip() or response.reason_phrase
+    return NudgeAPIError(
+        response.status_code,
+        code,
+        message,
+        details=details,
+        retry_after=retry_after(response.headers.get("retry-after")),
+    )
+
+
+def retry_after(header: str | None) -> float | None:
+    """Retry-After in seconds: a number of seconds or an HTTP date."""
+    if not header:
+        return None
+    try:
+        return max(0.0, float(header))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(header)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+# The request never left: nothing can have been applied.
+_UNSENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+
+
+def connection_error(exc: httpx.HTTPError, what: str) -> NudgeConnectionError:
+    timed_out = isinstance(exc, httpx.TimeoutException)
+    reason = "timed out" if timed_out else (str(exc) or type(exc).__name__)
+    return NudgeConnectionError(
+        f"{what}: {reason}", timed_out=timed_out, request_sent=not isinstance(exc, _UNSENT)
+    )
+
+
+def retryable(status: int) -> bool:
+    """408, 429 and 5xx: the service (or a proxy) may answer otherwise a moment later."""
+    return status in (408, 429) or status >= 500
+
+
+def may_retry(error: NudgeError, *, idempotent: bool) -> bool:
+    """Whether resending a request after `error` can help, and cannot apply it twice.
+
+    A request that may have been applied (a timeout, a 500) is resent only where
+    applying it again changes nothing; 429 and 503 mean nothing was applied.
+    """
+    if isinstance(error, NudgeAPIError):
+        return retryable(error.status) and (idempotent or error.status in (429, 503))
+    if isinstance(error, NudgeConnectionError):
+        return idempotent or not error.request_sent
+    return False
+
+
+def backoff(policy: RetryPolicy, attempt: int, error: NudgeError) -> float:
+    """Jittered exponential backoff for the `attempt`-th retry (from 0), never under Retry-After."""
+    ceiling = min(policy.backoff_max, policy.backoff_base * 2.0 ** min(attempt, 32))
+    delay = ceiling / 2 + random.uniform(0, ceiling / 2)
+    wait = error.retry_after if isinstance(error, NudgeAPIError) else None
+    return max(delay, wait or 0.0)
+
+
+@dataclass(frozen=True, slots=True)
+class Delivered:
+    accepted: int
+    duplicates: int
+
+
+@dataclass(frozen=True, slots=True)
+class Refused:
+    """A 4xx: resending cannot help. `bad` are the indexes of the events it names."""
+
+    error: NudgeAPIError
+    bad: frozenset[int]
+
+
+@dataclass(frozen=True, slots=True)
+class Failed:
+    """A connection error, a timeout, 408, 429 or 5xx: the same batch may be resent."""
+
+    error: NudgeError
+
+
+Outcome = Delivered | Refused | Failed
+
+
+def usage_outcome(response: httpx.Response) -> Outcome:
+    if response.is_success:
+        try:
+            body = response.json()
+            return Delivered(int(body["accepted"]), int(body["duplicates"]))
+        except Exception:  # the service took the batch; its answer's shape is not ours to judge
+            return Delivered(0, 0)
+    error = api_error(response)
+    if retryable(error.status):
+        return Failed(error)
+    bad = frozenset(item["index"] for item in error.details if isinstance(item.get("index"), int))
+    return Refused(error, bad)
+
+
+class Throttle:
+    """Lets one log line through per `every` seconds and counts the ones it held back."""
+
+    def __init__(self, every: float) -> None:
+        self._every = every
+        self._next = 0.0
+        self._held = 0
+        self._lock = threading.Lock()
+
+    def due(self) -> int | None:
+        """None: stay quiet. Otherwise log now; the number is how many were held back."""
+        with self._lock:
+            now = time.monotonic()
+            if now < self._next:
+                self._held += 1
+                return None
+            held, self._held, self._next = self._held, 0, now + self._every
+            return held
+
+
+class Delivery:
+    """The client's counters, and what it says about usage it sends, resends or gives up."""
+
+    def __init__(self, *, policy: RetryPolicy, on_error: ErrorCallback | None) -> None:
+        self.policy = policy
+        self._on_error = on_error
+        self.reset()
+        self._drop_log = Throttle(10.0)
+        self._prompt_log = Throttle(10.0)
+
+    def reset(self) -> None:
+        """Zero counters (a forked child counts its own events, not its parent's)."""
+        self._lock = threading.Lock()
+        self._counts = dict.fromkeys(
+            ("tracked", "sent", "duplicates", "dropped", "failed", "retried", "prompt_failures"), 0
+        )
+
+    def count(self, name: str, n: int = 1) -> None:
+        with self._lock:
+            self._counts[name] += n
+
+    def stats(self) -> ClientStats:
+        with self._lock:
+            c = dict(self._counts)
+        return ClientStats(**c, pending=c["tracked"] - c["sent"] - c["failed"])
+
+    def dropped(self, reason: str) -> None:
+        self.count("dropped")
+        held = self._drop_log.due()
+        if held is not None:
+            more = f" (and {held} more since the last report)" if held else ""
+            logger.warning("nudge: usage event dropped%s: %s", more, reason)
+
+    def prompt_failed(self, reason: str, *, unexpected: bool = False) -> None:
+        self.count("prompt_failures")
+        held = self._prompt_log.due()
+        if held is not None:
+            more = f" ({held} more since the last report)" if held else ""
+            logger.warning(
+                "nudge: get_prompts answered [] (fail open)%s: %s",
+                more,
+                reason,
+                exc_info=unexpected,
+            )
+
+    def delivered(self, batch: Sequence[UsageEvent], outcome: Delivered) -> None:
+        self.count("sent", len(batch))
+        self.count("duplicates", outcome.duplicates)
+
+    def refused(self, batch: list[UsageEvent], outcome: Refused) -> list[UsageEvent]:
+        """Reports the events the service refused; returns those still worth sending.
+
+        The service validates a batch whole and applies none of it on a 422, so the
+        events it did not name go out again in a batch of their own.
+        """
+        if outcome.bad and all(0 <= index < len(batch) for index in outcome.bad):
+            bad = [event for index, event in enumerate(batch) if index in outcome.bad]
+            rest = [event for index, event in enumerate(batch) if index not in outcome.bad]
+        else:
+            bad, rest = batch, []
+        why = [
+            f"{_describe(batch[item['index']])}: {item.get('message')}"
+            for item in outcome.error.details
+            if item.get("index") in outcome.bad and item["index"] < len(batch)
+        ]
+        again = f"; the other {len(rest)} of the batch are sent again" if rest else ""
+        self.failed(bad, outcome.error, f"refused by the service, not retried{again}", reasons=why)
+        return rest
+
+    def retry_delay(
+        self, batch: Sequence[UsageEvent], error: NudgeError, *, attempt: int, elapsed: float
+    ) -> float | None:
+        """Seconds to wait before resending `batch`; None once it is given up (and reported)."""
+        delay = backoff(self.policy, attempt, error)
+        if elapsed + delay > self.policy.max_time:
+            self.failed(batch, error, f"given up after retrying for {elapsed:.0f} s")
+            return None
+        self.count("retried")
+        asked = isinstance(error, NudgeAPIError) and error.retry_after == delay
+        log = logger.warning if attempt == 0 else logger.info
+        log(
+            "nudge: could not deliver %d usage event(s) (%s); resending in %.2f s%s, "
+            "they stay queued until then",
+            len(batch),
+            error,
+            delay,
+            " as the service asked (Retry-After)" if asked else "",
+        )
+        return delay
+
+    def failed(
+        self,
+        events: Sequence[UsageEvent],
+        error: NudgeError,
+        why: str,
+        *,
+        reasons: Sequence[str] = (),
+    ) -> None:
+        """Counts, logs and hands to `on_error` events that will never be counted."""
+        if not events:
+            return
+        self.count("failed", len(events))
+        listed = "".join(f"\n  {reason}" for reason in reasons[:10])
+        more = f"\n  ... and {len(reasons) - 10} more" if len(reasons) > 10 else ""
+        logger.error(
+            "nudge: %d usage event(s) not counted, %s: %s%s%s",
+            len(events),
+            why,
+            error,
+            listed,
+            more,
+        )
+        if self._on_error is not None:
+            try:
+                self._on_error(error, list(events))
+            except Exception:
+                logger.exception("nudge: the on_error callback raised")
+
+
+def _describe(event: UsageEvent) -> str:
+    return f"event {event.id} ({event.op} {event.metric} {event.value} of {event.account_id})"
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    base_url: str
+    headers: dict[str, str]
+    timeout: float
+    prompt_timeout: float
+    signing_secret: str | None
+    max_queue: int
+    max_batch: int
+    flush_interval: float
+    retry: RetryPolicy
+
+
+def configure(
+    base_url: str,
+    *,
+    api_key: str,
+    timeout: float,
+    prompt_timeout: float,
+    signing_secret: str | None,
+    max_queue: int,
+    max_batch: int,
+    flush_interval: float,
+    retry: RetryPolicy | None,
+) -> Config:
+    """Checks a client's arguments once, naming the bad one and what it should be."""
+    if not isinstance(base_url, str) or not base_url.startswith(("http://", "https://")):
+        raise ValueError(
+            f"base_url must be the service's http:// or https:// URL, not {base_url!r}"
+        )
+    if not api_key:
+        raise ValueError("api_key is required: one of the service's NUDGE_API_KEYS")
+    if timeout <= 0 or prompt_timeout <= 0 or flush_interval <= 0:
+        raise ValueError("timeout, prompt_timeout and flush_interval must be positive seconds")
+    if not 1 <= max_batch <= MAX_BATCH:
+        raise ValueError(f"max_batch must be 1-{MAX_BATCH} (the service's limit), not {max_batch}")
+    if max_queue < 1:
+        raise ValueError(f"max_queue must be at least 1 event, not {max_queue}")
+    return Config(
+        base_url=base_url.rstrip("/"),
+        headers={
+            "Authorization": f"Bearer {api_key}",
+            "User-Agent": f"nudge-sdk-python/{__version__}",
+        },
+        timeout=timeout,
+        prompt_timeout=prompt_timeout,
+        signing_secret=signing_secret,
+        max_queue=max_queue,
+        max_batch=max_batch,
+        flush_interval=flush_interval,
+        retry=retry or RetryPolicy(),
+    )
+
+
+def usage_body(batch: Sequence[UsageEvent]) -> dict[str, Any]:
+    return {"events": [event.to_json() for event in batch]}
+
+
+def account_path(account_id: str) -> str:
+    return f"/v1/accounts/{quote(check_id('account_id', account_id), safe='')}"
+
+
+def event_path(prompt_id: str, event_type: str) -> str:
+    if not isinstance(prompt_id, str) or not prompt_id:
+        raise ValueError(
+            f"prompt_id must be the id of a prompt from get_prompts, not {prompt_id!r}"
+        )
+    if event_type not in PROMPT_EVENT_TYPES:
+        raise ValueError(f"type must be one of {', '.join(PROMPT_EVENT_TYPES)}, not {event_type!r}")
+    return f"/v1/prompts/{quote(prompt_id, safe='')}/events"
+
+
+def plan_body(plan: str | None, attributes: Mapping[str, Any] | None) -> dict[str, Any]:
+    body: dict[str, Any] = {}
+    if plan is not None:
+        body["plan"] = plan
+    if attributes is not None:
+        body["attributes"] = dict(attributes)
+    return body
+
+
+def prompt_params(account_id: str, user_id: str | None, placement: str | None) -> dict[str, str]:
+    params = {"account_id": account_id}
+    if user_id is not None:
+        params["user_id"] = user_id
+    if placement is not None:
+        params["placement"] = placement
+    return params
+
+
+def prompts_or_reason(response: httpx.Response) -> list[Prompt] | str:
+    """The prompts of an answer, or why the caller gets none (it fails open)."""
+    if not response.is_success:
+        return str(api_error(response))
+    try:
+        prompts, degraded = parse_prompts(response.json())
+    except Exception as exc:
+        return f"an answer this SDK cannot read ({type(exc).__name__}: {exc})"
+    if degraded:
+        return "the service answered degraded (its Redis is slow or down)"
+    return prompts
+
+
+def answer_json(response: httpx.Response, what: str) -> Any:
+    """The JSON of a successful answer; raises NudgeAPIError for an error answer."""
+    if not response.is_success:
+        raise api_error(response)
+    try:
+        return response.json()
+    except ValueError:
+        raise NudgeError(
+            f"{what}: the answer is not JSON; is base_url the Nudge service?"
+        ) from None

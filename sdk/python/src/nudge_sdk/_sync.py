@@ -1,0 +1,399 @@
+"""`NudgeClient`: the blocking client, with a background thread that sends tracked usage."""
+
+from __future__ import annotations
+
+import atexit
+import os
+import threading
+import time
+from collections import deque
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from types import TracebackType
+from typing import Any
+
+import httpx
+
+from nudge_sdk import _protocol as proto
+from nudge_sdk._protocol import Config, Delivered, Delivery, ErrorCallback, Refused, logger
+from nudge_sdk._tokens import mint_client_token
+from nudge_sdk.errors import NudgeError
+from nudge_sdk.models import (
+    Account,
+    ClientStats,
+    Prompt,
+    PromptEventType,
+    RetryPolicy,
+    UsageEvent,
+    UsageOp,
+    parse_account,
+)
+
+# How long close() (and so interpreter exit) waits for queued usage by default.
+CLOSE_TIMEOUT = 5.0
+# A request in flight when close() gives up may still land; this long is waited for it.
+CLOSE_GRACE = 0.5
+
+
+class NudgeClient:
+    """A client of the Nudge service for a SaaS backend; safe to share between threads.
+
+    `track` only queues: a background thread sends the queue in batches. `get_prompts`
+    never raises and answers within about `prompt_timeout` seconds. `set_plan`,
+    `get_account` and `report_event` raise `NudgeError`s. Use it as a context manager or
+    call `close()`; queued usage is also sent at interpreter exit.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        api_key: str,
+        timeout: float = 5.0,
+        prompt_timeout: float = 0.5,
+        signing_secret: str | None = None,
+        max_queue: int = 10_000,
+        max_batch: int = 500,
+        flush_interval: float = 1.0,
+        retry: RetryPolicy | None = None,
+        on_error: ErrorCallback | None = None,
+    ) -> None:
+        self._config = proto.configure(
+            base_url,
+            api_key=api_key,
+            timeout=timeout,
+            prompt_timeout=prompt_timeout,
+            signing_secret=signing_secret,
+            max_queue=max_queue,
+            max_batch=max_batch,
+            flush_interval=flush_interval,
+            retry=retry,
+        )
+        self._delivery = Delivery(policy=self._config.retry, on_error=on_error)
+        self._sender = _Sender(self._config, self._delivery)
+        self._http = _http_client(self._config)
+        self._http_pid = os.getpid()
+        atexit.register(self._sender.close_at_exit)
+
+    # -- usage ------------------------------------------------------------------------
+
+    def track(
+        self,
+        account_id: str,
+        metric: str,
+        value: float = 1,
+        op: UsageOp = "incr",
+        event_id: str | None = None,
+        timestamp: datetime | None = None,
+    ) -> str | None:
+        """Queues a usage event and returns its id at once; None if it was dropped.
+
+        The id (yours, or a fresh uuid4 hex) is fixed now, so every resend counts once.
+        A full queue drops the event: counted in `stats.dropped`, logged. Raises
+        ValueError only for an argument the service would refuse.
+        """
+        event = proto.make_event(account_id, metric, value, op, event_id, timestamp)
+        return event.id if self._sender.put(event) else None
+
+    def flush(self, timeout: float | None = 10.0) -> bool:
+        """Sends everything tracked so far; True once all of it was delivered or reported
+        failed, False if `timeout` seconds passed first (the rest stays queued)."""
+        return self._sender.flush(timeout)
+
+    @property
+    def stats(self) -> ClientStats:
+        return self._delivery.stats()
+
+    # -- accounts and prompts ----------------------------------------------------------
+
+    def set_plan(
+        self, account_id: str, plan: str | None, attributes: Mapping[str, Any] | None = None
+    ) -> Account:
+        """Creates or updates the account (PUT); `attributes` replace the stored ones."""
+        path = proto.account_path(account_id)
+        return parse_account(
+            self._call("PUT", path, json=proto.plan_body(plan, attributes), idempotent=True)
+        )
+
+    def get_account(self, account_id: str) -> Account:
+        """The account, its plan and its usage of every metric, with limits."""
+        return parse_account(self._call("GET", proto.account_path(account_id), idempotent=True))
+
+    def get_prompts(
+        self, account_id: str, user_id: str | None = None, placement: str | None = None
+    ) -> list[Prompt]:
+        """The prompts to show now; [] on any error, timeout or degraded answer (never raises)."""
+        timeout = self._config.prompt_timeout
+        try:
+            params = proto.prompt_params(account_id, user_id, placement)
+            response = self._client().get("/v1/prompts", params=params, timeout=timeout)
+            answer = proto.prompts_or_reason(response)
+        except httpx.TimeoutException:
+            answer = f"no answer within prompt_timeout ({timeout} s)"
+        except httpx.HTTPError as exc:
+            answer = str(proto.connection_error(exc, "GET /v1/prompts"))
+        except Exception as exc:  # fail open on anything, but say what it was
+            self._delivery.prompt_failed(f"{type(exc).__name__}: {exc}", unexpected=True)
+            return []
+        if isinstance(answer, str):
+            self._delivery.prompt_failed(f"account {account_id!r}: {answer}")
+            return []
+        return answer
+
+    def report_event(self, prompt_id: str, type: PromptEventType) -> None:
+        """Reports what the user did with a prompt: shown, clicked, dismissed or converted."""
+        path = proto.event_path(prompt_id, type)
+        self._call("POST", path, json={"type": type}, idempotent=False)
+
+    def mint_client_token(
+        self,
+        account_id: str,
+        user_id: str | None = None,
+        ttl: timedelta = timedelta(minutes=15),
+        *,
+        signing_secret: str | None = None,
+    ) -> str:
+        """A client token for the frontend, signed here (no network) with `signing_secret`:
+        the client's unless one is given."""
+        secret = signing_secret or self._config.signing_secret
+        return mint_client_token(account_id, user_id, ttl=ttl, signing_secret=secret)
+
+    def _call(self, method: str, path: str, *, json: Any = None, idempotent: bool) -> Any:
+        policy = self._config.retry
+        attempt = 0
+        while True:
+            try:
+                response = self._client().request(method, path, json=json)
+                return proto.answer_json(response, f"{method} {path}")
+            except httpx.HTTPError as exc:
+                error: NudgeError = proto.connection_error(exc, f"{method} {path}")
+            except NudgeError as exc:
+                error = exc
+            if attempt >= policy.max_retries or not proto.may_retry(error, idempotent=idempotent):
+                raise error
+            time.sleep(proto.backoff(policy, attempt, error))
+            attempt += 1
+
+    def _client(self) -> httpx.Client:
+        if self._http_pid != os.getpid():  # a forked child must not share the parent's sockets
+            self._http = _http_client(self._config)
+            self._http_pid = os.getpid()
+        return self._http
+
+    # -- lifetime ----------------------------------------------------------------------
+
+    def close(self, timeout: float = CLOSE_TIMEOUT) -> None:
+        """Sends what is queued (waiting up to `timeout` seconds), then stops."""
+        atexit.unregister(self._sender.close_at_exit)
+        self._sender.close(timeout)
+        self._http.close()
+
+    def __enter__(self) -> NudgeClient:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+class _Sender:
+    """Queues usage events and sends them from a thread: by size, by interval, on flush."""
+
+    def __init__(self, config: Config, delivery: Delivery) -> None:
+        self._config = config
+        self._delivery = delivery
+        self._start_lock = threading.Lock()
+        self._pid = 0  # the process the thread runs in: none yet
+        self._reset()
+
+    def _reset(self) -> None:
+        self._lock = threading.Lock()
+        self._work = threading.Condition(self._lock)  # the thread waits here for a batch
+        self._progress = threading.Condition(self._lock)  # flush() waits here
+        self._wake = threading.Event()  # cuts a backoff wait short: flush or close
+        self._stopping = threading.Event()  # close's time is over: give up what is left
+        self._buffer: deque[UsageEvent] = deque()
+        self._oldest = 0.0  # when the oldest buffered event was queued (monotonic)
+        self._queued = 0  # events ever queued
+        self._finished = 0  # of those, delivered or reported failed (in queue order)
+        self._flush_to = 0  # flush() asked for everything up to this many queued
+        self._closing = False
+        self._thread: threading.Thread | None = None
+
+    def _ensure_thread(self) -> None:
+        """Starts the thread on first use, and again in a forked child (threads do not
+        survive fork; the child starts with an empty queue, the parent keeps its own)."""
+        if self._pid == os.getpid():
+            return
+        with self._start_lock:
+            if self._pid == os.getpid():
+                return
+            if self._pid:  # a forked child
+                self._reset()
+                self._delivery.reset()
+            self._thread = threading.Thread(target=self._run, name="nudge-sdk-sender", daemon=True)
+            self._thread.start()
+            self._pid = os.getpid()
+
+    def put(self, event: UsageEvent) -> bool:
+        self._ensure_thread()
+        with self._lock:
+            if self._closing:
+                reason = "the client is closed"
+            elif len(self._buffer) >= self._config.max_queue:
+                reason = (
+                    f"the queue is full ({self._config.max_queue} events wait for the service;"
+                    " is it down or slow?)"
+                )
+            else:
+                if not self._buffer:
+                    self._oldest = time.monotonic()
+                    self._work.notify()  # the thread starts the interval's clock
+                self._buffer.append(event)
+                self._queued += 1
+                self._delivery.count("tracked")
+                if len(self._buffer) == self._config.max_batch:
+                    self._work.notify()
+                return True
+        self._delivery.dropped(reason)
+        return False
+
+    def flush(self, timeout: float | None) -> bool:
+        with self._lock:
+            target = self._queued
+            if self._finished >= target:
+                return True
+            self._flush_to = max(self._flush_to, target)
+            self._work.notify()
+        self._wake.set()
+        with self._lock:
+            return self._progress.wait_for(lambda: self._finished >= target, timeout)
+
+    def close(self, timeout: float) -> None:
+        with self._lock:
+            if self._closing:
+                return
+            self._closing = True  # send everything now; the thread ends when it is sent
+            self._work.notify()
+        self._wake.set()
+        thread = self._thread
+        if thread is None or self._pid != os.getpid():
+            return
+        thread.join(timeout)
+        if thread.is_alive():
+            self._stopping.set()
+            self._wake.set()
+            with self._lock:
+                self._work.notify()
+            thread.join(CLOSE_GRACE)
+        if thread.is_alive():  # a request still in flight; at exit its events are lost
+            pending = self._delivery.stats().pending
+            logger.error(
+                "nudge: closed with %d usage event(s) not delivered: the service did not"
+                " answer within %.1f s",
+                pending,
+                timeout + CLOSE_GRACE,
+            )
+
+    def close_at_exit(self) -> None:
+        self.close(CLOSE_TIMEOUT)
+
+    # -- the thread --------------------------------------------------------------------
+
+    def _run(self) -> None:
+        with _http_client(self._config) as http:
+            while True:
+                batch, stop = self._next_batch()
+                if batch:
+                    if stop:
+                        closed = NudgeError("the client was closed before they could be sent")
+                        self._delivery.failed(batch, closed, "given up at close")
+                    else:
+                        self._deliver(http, batch)
+                    with self._lock:
+                        self._finished += len(batch)
+                        self._progress.notify_all()
+                if stop:
+                    return
+
+    def _next_batch(self) -> tuple[list[UsageEvent], bool]:
+        """The next batch to send once one is due, and whether the thread should end."""
+        with self._lock:
+            while True:
+                if self._stopping.is_set():
+                    rest = list(self._buffer)
+                    self._buffer.clear()
+                    return rest, True
+                waiting = len(self._buffer)
+                if not waiting:
+                    if self._closing:
+                        return [], True
+                    self._work.wait()
+                    continue
+                now = time.monotonic()
+                due = self._oldest + self._config.flush_interval
+                if (
+                    waiting >= self._config.max_batch
+                    or self._closing
+                    or self._flush_to > self._queued - waiting
+                    or now >= due
+                ):
+                    size = min(waiting, self._config.max_batch)
+                    return [self._buffer.popleft() for _ in range(size)], False
+                self._work.wait(due - now)
+
+    def _deliver(self, http: httpx.Client, batch: list[UsageEvent]) -> None:
+        """Sends one batch until the service takes it, refuses it, or it is given up."""
+        started = time.monotonic()
+        attempt = 0
+        self._wake.clear()  # only a flush or close from now on cuts a backoff short
+        try:
+            while batch:
+                outcome = self._post(http, batch)
+                if isinstance(outcome, Delivered):
+                    self._delivery.delivered(batch, outcome)
+                    return
+                if isinstance(outcome, Refused):
+                    batch = self._delivery.refused(batch, outcome)
+                    continue
+                error = outcome.error
+                elapsed = time.monotonic() - started
+                delay = self._delivery.retry_delay(batch, error, attempt=attempt, elapsed=elapsed)
+                if delay is None:
+                    return
+                attempt += 1
+                if not self._pause(delay, server_asked=getattr(error, "retry_after", None)):
+                    closed = NudgeError("the client was closed while they waited for a retry")
+                    self._delivery.failed(batch, closed, "given up at close")
+                    return
+        except Exception as exc:  # a bug here must not stop the delivery of later batches
+            logger.exception("nudge: the usage sender failed")
+            self._delivery.failed(batch, NudgeError(f"{type(exc).__name__}: {exc}"), "SDK error")
+
+    def _post(self, http: httpx.Client, batch: list[UsageEvent]) -> proto.Outcome:
+        try:
+            response = http.post("/v1/usage", json=proto.usage_body(batch))
+        except httpx.HTTPError as exc:
+            return proto.Failed(proto.connection_error(exc, "POST /v1/usage"))
+        return proto.usage_outcome(response)
+
+    def _pause(self, delay: float, *, server_asked: float | None) -> bool:
+        """Waits before a resend; False if the client is closing for good meanwhile.
+
+        flush() and close() cut a backoff short; a wait the service asked for
+        (Retry-After) is kept.
+        """
+        if server_asked:
+            self._stopping.wait(delay)
+        else:
+            self._wake.wait(delay)
+            self._wake.clear()
+        return not self._stopping.is_set()
+
+
+def _http_client(config: Config) -> httpx.Client:
+    return httpx.Client(base_url=config.base_url, headers=config.headers, timeout=config.timeout)
