@@ -404,8 +404,20 @@ function mountRenderer({ element, options, getPrompts, report, fail, shownIds })
     report(entry.prompt.id, "dismissed");
   }
 
+  // Whether the browser paints the box: not hidden by visibility, opacity or
+  // content-visibility anywhere up its tree (where the browser can tell).
+  function painted(box) {
+    try {
+      return typeof box.checkVisibility !== "function" ||
+        box.checkVisibility({ opacityProperty: true, visibilityProperty: true });
+    } catch (_) {
+      return true;
+    }
+  }
+
   // Report `shown` once per prompt id, when enough of it is in the viewport of a
-  // visible page (IntersectionObserver), or else once it is attached and laid out.
+  // visible page (IntersectionObserver), or else once it is attached and laid out,
+  // and painted.
   function watchShown(entry, box) {
     let inView = false;
     let done = false;
@@ -413,6 +425,13 @@ function mountRenderer({ element, options, getPrompts, report, fail, shownIds })
     let timer = null;
     const check = () => {
       if (done || destroyed || doc.visibilityState === "hidden" || !inView) return;
+      if (!painted(box)) {
+        // In the viewport but not painted (visibility: hidden, opacity: 0 on the way
+        // up): look again shortly, since no observer fires when only CSS changes.
+        clearTimeout(timer);
+        timer = setTimeout(check, 250);
+        return;
+      }
       done = true;
       stop();
       if (!shownIds.has(entry.prompt.id)) {

@@ -278,7 +278,18 @@ async function startDemo({ args = [], env = {} } = {}) {
       reject(new Error(`run.py exited (${code}) before it was ready:\n${text}`));
     });
   });
-  const url = await ready;
+  let url;
+  try {
+    url = await ready;
+  } catch (error) {
+    // Never leave a half-started demo (and its service and redis-server) behind: its
+    // pipes would keep this test file running.
+    child.kill("SIGINT");
+    setTimeout(() => child.kill("SIGKILL"), 5000).unref();
+    child.stdout.destroy();
+    child.stderr.destroy();
+    throw error;
+  }
   assert.equal(url, `http://127.0.0.1:${port}`);
   return { process: child, url, port, nudgePort, dataDir, output: () => text };
 }

@@ -123,7 +123,13 @@ def service(redis_url: str, tmp_path: Path) -> Iterator[Service]:
         NUDGE_LOG_LEVEL="warning",
     )
     served = Service(workdir=tmp_path, port=free_port(), env=env)
-    served.start()
+    try:
+        served.start()
+    except BaseException:
+        if served.process is not None:  # never leave a half-started service behind
+            served.process.kill()
+            served.process.wait()
+        raise
     yield served
     if served.process is not None:
         served.thaw()

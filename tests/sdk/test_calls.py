@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import socket
+import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -60,12 +62,12 @@ def test_set_plan_and_get_account_answer_typed_accounts(nudge: Callable[..., Nud
 def test_set_plan_with_an_unknown_plan_raises_the_services_422(
     nudge: Callable[..., NudgeClient],
 ) -> None:
-    client = nudge()
+    client = nudge(retry=RetryPolicy(backoff_base=5.0))  # a retry would wait 2.5 s or more
     started = time.monotonic()
     with pytest.raises(NudgeAPIError) as raised:
         client.set_plan("acme", "gold")
 
-    assert time.monotonic() - started < 0.25  # answered, not retried after a backoff
+    assert time.monotonic() - started < 2.0  # answered, not retried after a backoff
     error = raised.value
     assert (error.status, error.code) == (422, "invalid_request")
     assert "gold" in error.message and "business, free, team" in error.message
@@ -211,3 +213,67 @@ def test_minting_needs_the_signing_secret_and_a_valid_id(nudge: Callable[..., Nu
     other = "another-signing-secret-0123456789-abcdefgh"
     given = nudge(signing_secret=None).mint_client_token("acme", signing_secret=other)
     assert jwt.decode(given, other, algorithms=["HS256"])["account_id"] == "acme"
+
+
+class _SlowServer:
+    """A loopback HTTP server that sends a fixed head, then its body a byte at a time."""
+
+    def __init__(self, head: bytes, body: bytes, *, byte_every: float) -> None:
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self._listener.getsockname()[1]}"
+        self._answer = (head, body, byte_every)
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        head, body, byte_every = self._answer
+        while True:
+            try:
+                connection, _ = self._listener.accept()
+            except OSError:
+                return
+            with connection:
+                connection.recv(65536)
+                try:
+                    connection.sendall(head)
+                    for byte in body:
+                        connection.sendall(bytes([byte]))
+                        time.sleep(byte_every)
+                except OSError:
+                    continue
+
+    def close(self) -> None:
+        self._listener.close()
+
+
+def test_get_prompts_cuts_off_an_answer_that_trickles_in(
+    nudge: Callable[..., NudgeClient],
+) -> None:
+    body = b'{"prompts": [], "degraded": false}'
+    head = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+    head += b"Content-Length: %d\r\n\r\n" % len(body)
+    slow = _SlowServer(head, body, byte_every=0.2)  # 7 s for the whole answer
+    try:
+        client = nudge(slow.url, prompt_timeout=PROMPT_TIMEOUT)
+        started = time.monotonic()
+        assert client.get_prompts("acme") == []
+        assert time.monotonic() - started < PROMPT_TIMEOUT + SLACK
+    finally:
+        slow.close()
+
+
+def test_a_long_retry_after_is_not_waited_for_by_a_call_the_caller_waits_on(
+    nudge: Callable[..., NudgeClient],
+) -> None:
+    body = b'{"error": {"code": "store_unavailable", "message": "down", "details": []}}'
+    head = b"HTTP/1.1 503 Service Unavailable\r\nRetry-After: 3600\r\n"
+    head += b"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n" % len(body)
+    busy = _SlowServer(head, body, byte_every=0)
+    try:
+        client = nudge(busy.url, timeout=2.0)
+        started = time.monotonic()
+        with pytest.raises(NudgeAPIError) as raised:
+            client.get_account("acme")
+        assert time.monotonic() - started < 2.0
+        assert (raised.value.status, raised.value.retry_after) == (503, 3600)
+    finally:
+        busy.close()

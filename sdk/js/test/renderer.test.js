@@ -325,6 +325,24 @@ describe("`shown` only when on screen", () => {
     assert.deepEqual(p.events(), [["id-banner", "shown"]]);
   });
 
+  test("in view but not painted (visibility, opacity) it waits until it is", async () => {
+    const p = await mounted({ prompts: [banner] });
+    const [box] = FakeIntersectionObserver.instances[0].targets;
+    let painted = false;
+    box.checkVisibility = (options) => {
+      assert.deepEqual(options, { opacityProperty: true, visibilityProperty: true });
+      return painted;
+    };
+
+    await scrollIntoView(1);
+    assert.deepEqual(p.events(), []);
+
+    painted = true;
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await flush();
+    assert.deepEqual(p.events(), [["id-banner", "shown"]]);
+  });
+
   test("in a background tab it waits until the page is visible", async () => {
     const p = await mounted({ prompts: [banner] });
     p.doc.setVisibility("hidden");

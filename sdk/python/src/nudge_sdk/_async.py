@@ -171,7 +171,10 @@ class AsyncNudgeClient:
                 error = exc
             if attempt >= policy.max_retries or not proto.may_retry(error, idempotent=idempotent):
                 raise error
-            await asyncio.sleep(proto.backoff(policy, attempt, error))
+            delay = proto.backoff(policy, attempt, error)
+            if delay > self._config.timeout:  # a long Retry-After: the caller is waiting
+                raise error
+            await asyncio.sleep(delay)
             attempt += 1
 
     # -- lifetime ----------------------------------------------------------------------

@@ -126,8 +126,7 @@ class NudgeClient:
         timeout = self._config.prompt_timeout
         try:
             params = proto.prompt_params(account_id, user_id, placement)
-            response = self._client().get("/v1/prompts", params=params, timeout=timeout)
-            answer = proto.prompts_or_reason(response)
+            answer = proto.prompts_or_reason(self._get_within(timeout, "/v1/prompts", params))
         except httpx.TimeoutException:
             answer = f"no answer within prompt_timeout ({timeout} s)"
         except httpx.HTTPError as exc:
@@ -139,6 +138,23 @@ class NudgeClient:
             self._delivery.prompt_failed(f"account {account_id!r}: {answer}")
             return []
         return answer
+
+    def _get_within(self, timeout: float, path: str, params: Any) -> httpx.Response:
+        """GET `path`, the whole answer read within `timeout`: httpx's own timeout bounds
+        each network step, so an answer that trickles in would hold the caller longer."""
+        deadline = time.monotonic() + timeout
+        with self._client().stream("GET", path, params=params, timeout=timeout) as streamed:
+            body = bytearray()
+            for chunk in streamed.iter_bytes():
+                body += chunk
+                if time.monotonic() > deadline:
+                    raise httpx.ReadTimeout("the answer took too long", request=streamed.request)
+            return httpx.Response(
+                streamed.status_code,
+                headers=streamed.headers,
+                content=bytes(body),
+                request=streamed.request,
+            )
 
     def report_event(self, prompt_id: str, type: PromptEventType) -> None:
         """Reports what the user did with a prompt: shown, clicked, dismissed or converted."""
@@ -171,7 +187,10 @@ class NudgeClient:
                 error = exc
             if attempt >= policy.max_retries or not proto.may_retry(error, idempotent=idempotent):
                 raise error
-            time.sleep(proto.backoff(policy, attempt, error))
+            delay = proto.backoff(policy, attempt, error)
+            if delay > self._config.timeout:  # a long Retry-After: the caller is waiting
+                raise error
+            time.sleep(delay)
             attempt += 1
 
     def _client(self) -> httpx.Client:
