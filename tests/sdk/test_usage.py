@@ -288,13 +288,19 @@ from nudge_sdk import NudgeClient
 client = NudgeClient(sys.argv[1], api_key=sys.argv[2], flush_interval=60)
 client.track("acme", "api_calls", 2)
 assert client.flush(timeout=10)
+client.track("acme", "api_calls", 4)  # still queued in the parent when it forks
 child = os.fork()  # a pre-forking server: the sender thread does not survive this
 if child == 0:
+    import time
+    started = time.monotonic()
+    flushed = client.flush(timeout=5)  # nothing of its own yet: nothing to wait for
+    quick = time.monotonic() - started < 1
     client.track("acme", "api_calls", 3)
     client.close()
-    os._exit(0 if client.stats.sent == 1 and client.stats.failed == 0 else 1)
+    ok = flushed and quick and client.stats.sent == 1 and client.stats.failed == 0
+    os._exit(0 if ok else 1)
 _, status = os.waitpid(child, 0)
-assert os.waitstatus_to_exitcode(status) == 0, "the child's usage was not sent"
+assert os.waitstatus_to_exitcode(status) == 0, "the child waited on the parent or lost usage"
 client.track("acme", "api_calls", 1)
 """
 
@@ -308,4 +314,4 @@ def test_a_forked_child_sends_its_own_usage_with_a_sender_of_its_own(service: Se
         check=False,
     )
     assert done.returncode == 0, done.stderr
-    assert service.usage("acme", "api_calls") == 6
+    assert service.usage("acme", "api_calls") == 10

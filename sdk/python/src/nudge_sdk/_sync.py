@@ -6,9 +6,11 @@ import atexit
 import os
 import threading
 import time
+import weakref
 from collections import deque
 from collections.abc import Mapping
 from datetime import datetime, timedelta
+from functools import partial
 from types import TracebackType
 from typing import Any
 
@@ -219,6 +221,12 @@ class NudgeClient:
         self.close()
 
 
+def _forked(sender: weakref.ref[_Sender]) -> None:
+    alive = sender()
+    if alive is not None:
+        alive._forked()
+
+
 class _Sender:
     """Queues usage events and sends them from a thread: by size, by interval, on flush."""
 
@@ -228,6 +236,15 @@ class _Sender:
         self._start_lock = threading.Lock()
         self._pid = 0  # the process the thread runs in: none yet
         self._reset()
+        # Threads and locks do not survive fork: a forked child starts with a queue, locks
+        # and counters of its own (the parent keeps sending what it queued).
+        os.register_at_fork(after_in_child=partial(_forked, weakref.ref(self)))
+
+    def _forked(self) -> None:
+        self._start_lock = threading.Lock()
+        self._pid = 0
+        self._reset()
+        self._delivery.reset()
 
     def _reset(self) -> None:
         self._lock = threading.Lock()
@@ -244,16 +261,12 @@ class _Sender:
         self._thread: threading.Thread | None = None
 
     def _ensure_thread(self) -> None:
-        """Starts the thread on first use, and again in a forked child (threads do not
-        survive fork; the child starts with an empty queue, the parent keeps its own)."""
+        """Starts the thread on first use (in a forked child too: see _forked)."""
         if self._pid == os.getpid():
             return
         with self._start_lock:
             if self._pid == os.getpid():
                 return
-            if self._pid:  # a forked child
-                self._reset()
-                self._delivery.reset()
             self._thread = threading.Thread(target=self._run, name="nudge-sdk-sender", daemon=True)
             self._thread.start()
             self._pid = os.getpid()
