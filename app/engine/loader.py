@@ -7,7 +7,7 @@ is the thin shell that reads the files.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -63,25 +63,33 @@ def read_rules_dir(directory: str | Path) -> dict[str, str]:
             f"rules directory {str(root)!r} does not exist or is not a directory; "
             "set NUDGE_RULES_DIR to the folder that holds your *.yaml rule files"
         )
+    sources, unreadable = read_yaml_files(
+        root, "rule file", skip=lambda path: path.relative_to(root).parts[0] == TESTS_FOLDER
+    )
+    if unreadable:
+        raise UnreadableRuleFiles(unreadable)
+    return sources
+
+
+def read_yaml_files(
+    root: Path, what: str, *, skip: Callable[[Path], bool] = lambda _path: False
+) -> tuple[dict[str, str], list[Problem]]:
+    """Every *.yaml / *.yml file under `root` (recursively, in sorted path order) that
+    `skip` keeps, by path; a file that cannot be read is a problem naming why."""
     sources: dict[str, str] = {}
     unreadable: list[Problem] = []
     for path in sorted(root.rglob("*")):
-        if path.suffix not in RULE_SUFFIXES or not path.is_file():
-            continue
-        relative = path.relative_to(root)
-        if relative.parts[0] == TESTS_FOLDER:
+        if path.suffix not in RULE_SUFFIXES or not path.is_file() or skip(path):
             continue
         try:
             sources[str(path)] = path.read_text(encoding="utf-8")
         except UnicodeDecodeError as exc:
             reason = f"not UTF-8 text (byte {exc.start}); save the file as UTF-8"
-            unreadable.append(Problem(str(path), 1, 1, f"cannot read this rule file: {reason}"))
+            unreadable.append(Problem(str(path), 1, 1, f"cannot read this {what}: {reason}"))
         except OSError as exc:
             reason = exc.strerror or str(exc)
-            unreadable.append(Problem(str(path), 1, 1, f"cannot read this rule file: {reason}"))
-    if unreadable:
-        raise UnreadableRuleFiles(unreadable)
-    return sources
+            unreadable.append(Problem(str(path), 1, 1, f"cannot read this {what}: {reason}"))
+    return sources, unreadable
 
 
 def rules_version(sources: Mapping[str, str]) -> str:

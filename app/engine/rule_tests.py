@@ -18,7 +18,7 @@ from pydantic import ValidationError
 
 from app.engine.decisions import decide
 from app.engine.evaluator import shown_prompts
-from app.engine.loader import RULE_SUFFIXES, TESTS_FOLDER
+from app.engine.loader import TESTS_FOLDER, read_yaml_files
 from app.engine.model import AccountState, Impression, RuleSet
 from app.engine.problems import Problem
 from app.engine.rule_test_checks import check_case
@@ -81,22 +81,9 @@ class CaseResult:
 def read_rule_test_files(directory: str | Path) -> tuple[dict[str, str], list[Problem]]:
     """The rule-test files under `directory`/tests (recursively, sorted), by path."""
     root = Path(directory) / TESTS_FOLDER
-    sources: dict[str, str] = {}
-    problems: list[Problem] = []
     if not root.is_dir():
-        return sources, problems
-    for path in sorted(root.rglob("*")):
-        if path.suffix not in RULE_SUFFIXES or not path.is_file():
-            continue
-        try:
-            sources[str(path)] = path.read_text(encoding="utf-8")
-        except UnicodeDecodeError as exc:
-            reason = f"not UTF-8 text (byte {exc.start}); save the file as UTF-8"
-            problems.append(Problem(str(path), 1, 1, f"cannot read this test file: {reason}"))
-        except OSError as exc:
-            reason = exc.strerror or str(exc)
-            problems.append(Problem(str(path), 1, 1, f"cannot read this test file: {reason}"))
-    return sources, problems
+        return {}, []
+    return read_yaml_files(root, "test file")
 
 
 def parse_rule_tests(
