@@ -31,8 +31,12 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("NUDGE_REDIS_CLUSTER"),
         description="Treat REDIS_URL as a Redis Cluster node.",
     )
+    # Before database_url: its default is built from the validated data_dir.
+    data_dir: Path = Field(default=Path("var"), validation_alias=AliasChoices("NUDGE_DATA_DIR"))
     database_url: str = Field(
-        default="sqlite:///var/nudge.db", validation_alias=AliasChoices("DATABASE_URL")
+        default_factory=lambda values: f"sqlite:///{values['data_dir'] / 'nudge.db'}",
+        validation_alias=AliasChoices("DATABASE_URL"),
+        description="Unset: SQLite in data_dir, so two data directories never share a database.",
     )
     rules_dir: Path = Field(default=Path("rules"), validation_alias=AliasChoices("NUDGE_RULES_DIR"))
     rules_watch: bool = Field(
@@ -66,7 +70,6 @@ class Settings(BaseSettings):
     cors_origins: Annotated[tuple[str, ...], NoDecode] = Field(
         default=(), validation_alias=AliasChoices("NUDGE_CORS_ORIGINS")
     )
-    data_dir: Path = Field(default=Path("var"), validation_alias=AliasChoices("NUDGE_DATA_DIR"))
     log_level: str = Field(default="info", validation_alias=AliasChoices("NUDGE_LOG_LEVEL"))
 
     @field_validator("api_keys", mode="before")
