@@ -23,7 +23,7 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
 from sqlalchemy import Engine
 
-from app.api.body_limit import BodyLimitMiddleware
+from app.api.request_guard import RequestGuardMiddleware
 from app.api.cors import CorsFromSettings
 from app.api.error_handlers import install_error_handlers
 from app.api.routes import accounts, ops, prompts, rules, signals, usage
@@ -91,7 +91,7 @@ def create_app(
     for router in (*routers, ops.router):
         app.include_router(router)
     _document(app, prompts.PROMPTS_DOC)
-    app.add_middleware(BodyLimitMiddleware)
+    app.add_middleware(RequestGuardMiddleware)
     app.add_middleware(RequestMetricsMiddleware, metrics=metrics)
     app.add_middleware(CorsFromSettings)  # outermost: preflights never reach the routes
     return app

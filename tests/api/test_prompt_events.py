@@ -258,7 +258,7 @@ async def test_an_altered_prompt_id_is_404_and_hides_nothing(
     assert await triggers(full_team, user_id="ana") == ["seats-full"]
 
 
-@pytest.mark.parametrize("garbage", ["nonsense", "a.b.c", "....", "%00%ff"])
+@pytest.mark.parametrize("garbage", ["nonsense", "a.b.c", "....", "%00"])
 async def test_a_malformed_prompt_id_is_404(full_team: httpx.AsyncClient, garbage: str) -> None:
     answer = await report(full_team, garbage, "shown")
 
