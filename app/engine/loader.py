@@ -23,6 +23,10 @@ from app.engine.validation_messages import describe_validation_error
 
 RULE_SUFFIXES = (".yaml", ".yml")
 TESTS_FOLDER = "tests"
+# A Kubernetes ConfigMap volume holds each file twice (a dated `..2026_…` folder, and a
+# symlink per file through `..data`, which is swapped atomically on an update); entries
+# whose name starts with "." are never rule files, so only the visible symlinks are read.
+HIDDEN_PREFIX = "."
 
 
 @dataclass(frozen=True)
@@ -52,10 +56,25 @@ class UnreadableRuleFiles(Exception):
         self.problems = problems
 
 
+def is_yaml_file_name(relative: Path) -> bool:
+    """Whether a path, relative to the folder being read, names a *.yaml or *.yml file
+    outside any hidden entry."""
+    return relative.suffix in RULE_SUFFIXES and not any(
+        part.startswith(HIDDEN_PREFIX) for part in relative.parts
+    )
+
+
+def is_rule_file_name(relative: Path) -> bool:
+    """Whether a path, relative to the rules directory, names a rule file: a YAML file
+    outside the top-level `tests/` folder (which holds rule tests)."""
+    return is_yaml_file_name(relative) and relative.parts[0] != TESTS_FOLDER
+
+
 def read_rules_dir(directory: str | Path) -> dict[str, str]:
     """Every rule file under `directory` (recursively, in sorted path order), by path.
 
-    Files under the directory's top-level `tests/` folder hold rule tests and are left out.
+    Files under the directory's top-level `tests/` folder hold rule tests and are left
+    out, and so is every entry whose name starts with "." (see HIDDEN_PREFIX).
     """
     root = Path(directory)
     if not root.is_dir():
@@ -64,7 +83,7 @@ def read_rules_dir(directory: str | Path) -> dict[str, str]:
             "set NUDGE_RULES_DIR to the folder that holds your *.yaml rule files"
         )
     sources, unreadable = read_yaml_files(
-        root, "rule file", skip=lambda path: path.relative_to(root).parts[0] == TESTS_FOLDER
+        root, "rule file", skip=lambda path: not is_rule_file_name(path.relative_to(root))
     )
     if unreadable:
         raise UnreadableRuleFiles(unreadable)
@@ -74,12 +93,13 @@ def read_rules_dir(directory: str | Path) -> dict[str, str]:
 def read_yaml_files(
     root: Path, what: str, *, skip: Callable[[Path], bool] = lambda _path: False
 ) -> tuple[dict[str, str], list[Problem]]:
-    """Every *.yaml / *.yml file under `root` (recursively, in sorted path order) that
-    `skip` keeps, by path; a file that cannot be read is a problem naming why."""
+    """Every *.yaml / *.yml file under `root` (recursively, in sorted path order, leaving
+    out entries whose name starts with ".") that `skip` keeps, by path; a file that
+    cannot be read is a problem naming why."""
     sources: dict[str, str] = {}
     unreadable: list[Problem] = []
     for path in sorted(root.rglob("*")):
-        if path.suffix not in RULE_SUFFIXES or not path.is_file() or skip(path):
+        if not is_yaml_file_name(path.relative_to(root)) or not path.is_file() or skip(path):
             continue
         try:
             sources[str(path)] = path.read_text(encoding="utf-8")

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from watchfiles import Change, awatch
 
-from app.engine.loader import RULE_SUFFIXES, TESTS_FOLDER
+from app.engine.loader import is_rule_file_name
 from app.errors import RulesInvalid
 from app.runtime import Clock
 from app.services.rule_registry import RuleRegistry
@@ -37,6 +37,8 @@ READY_TIMEOUT_SECONDS = 5.0
 RETRY_SECONDS = 1.0
 # Edits that never pause still reload at least this many debounce periods apart.
 MAX_DEFER = 20
+# The symlink a Kubernetes ConfigMap volume swaps atomically to publish new content.
+CONFIGMAP_DATA = Path("..data")
 
 
 class RuleWatcher:
@@ -122,13 +124,12 @@ class RuleWatcher:
         candidate = Path(path)
         if candidate == self._root:
             return True
-        if candidate.suffix not in RULE_SUFFIXES:
-            return False
         try:
             relative = candidate.relative_to(self._root)
         except ValueError:
             return True
-        return relative.parts[0] != TESTS_FOLDER  # rule tests do not change the rule set
+        # A ConfigMap update swaps the `..data` symlink that every visible file goes through.
+        return relative == CONFIGMAP_DATA or is_rule_file_name(relative)
 
     def _changed(self) -> None:
         now = asyncio.get_running_loop().time()
