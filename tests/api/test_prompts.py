@@ -116,7 +116,7 @@ async def test_twenty_of_25_team_seats_bring_the_almost_full_banner(
 
     assert almost["trigger"] == "seats-almost-full"
     assert almost["title"] == "20 of 25 seats used"
-    assert almost["body"] == "Upgrade to business for up to unlimited seats."
+    assert almost["body"] == "Upgrade to business to add more seats."
     assert almost["cta"] == {
         "label": "Upgrade to business",
         "url": "/billing/upgrade?plan=business",
