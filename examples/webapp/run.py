@@ -194,9 +194,9 @@ def _service_env(args: argparse.Namespace, demo_url: str) -> dict[str, str]:
     origins = {demo_url, f"http://localhost:{args.port}", f"http://127.0.0.1:{args.port}"}
     given = [o.strip() for o in env.get("NUDGE_CORS_ORIGINS", "").split(",") if o.strip()]
     env["NUDGE_CORS_ORIGINS"] = ",".join([*given, *sorted(origins - set(given))])
-    data_dir = args.data_dir.resolve()
-    env.setdefault("NUDGE_DATA_DIR", str(data_dir))
-    env.setdefault("DATABASE_URL", f"sqlite:///{data_dir / 'nudge.db'}")
+    # NUDGE_DATA_DIR, when set, wins over --data-dir; SQLite follows it unless DATABASE_URL
+    # is set, as for `nudge serve`.
+    data_dir = Path(env.setdefault("NUDGE_DATA_DIR", str(args.data_dir.resolve())))
     data_dir.mkdir(parents=True, exist_ok=True)
     return env
 

@@ -101,7 +101,7 @@ def demo(tmp_path: Path) -> Iterator[MakeDemo]:
 
 
 def test_make_demo_puts_the_service_on_port_and_the_web_app_on_the_next_port(
-    demo: MakeDemo,
+    demo: MakeDemo, tmp_path: Path
 ) -> None:
     port = free_port_pair()
 
@@ -110,6 +110,8 @@ def test_make_demo_puts_the_service_on_port_and_the_web_app_on_the_next_port(
     assert url == f"http://127.0.0.1:{port + 1}"
     assert httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=5).json()["status"] == "ready"
     assert httpx.get(url, timeout=5).status_code == 200
+    # NUDGE_DATA_DIR holds all of the demo's data, its database too.
+    assert (tmp_path / "demo-data" / "nudge.db").exists()
 
 
 def test_demo_port_puts_the_web_app_on_a_port_of_its_own(demo: MakeDemo) -> None:
