@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
@@ -16,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from app.commands import rules_explain, rules_impact, rules_test
 from app.commands.settings import load_cli_settings
-from app.engine.durations import parse_duration
+from app.engine.durations import format_duration, parse_duration
 from app.engine.json_schema import rule_file_schema_json, rule_tests_schema_json
 from app.engine.loader import LoadResult, load_rules_dir
 
@@ -42,6 +43,12 @@ def _parser() -> argparse.ArgumentParser:
         "--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)"
     )
     serve.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000)")
+    serve.add_argument(
+        "--forwarded-allow-ips",
+        metavar="IPS",
+        help="comma-separated addresses of reverse proxies whose X-Forwarded-For names the "
+        "client (default: FORWARDED_ALLOW_IPS, else none: the client is the connection's peer)",
+    )
     serve.set_defaults(run=_serve)
 
     rules = commands.add_parser("rules", help="work with rule files").add_subparsers(
@@ -152,6 +159,7 @@ def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from app.main import create_app
+    from app.server_protocol import bounded_protocol
 
     settings = load_cli_settings()
     logging.basicConfig(
@@ -172,12 +180,17 @@ def _serve(args: argparse.Namespace) -> int:
         return 1
     base_url = f"http://{args.host}:{args.port}"
     print(f"Nudge starting on {base_url} with the rules in {settings.rules_dir}", flush=True)
+    forwarded = args.forwarded_allow_ips or os.environ.get("FORWARDED_ALLOW_IPS")
     uvicorn.run(
         create_app(settings, base_url=base_url),
         host=args.host,
         port=args.port,
         log_level=settings.log_level,
-        proxy_headers=True,
+        http=bounded_protocol(header_timeout_seconds=settings.header_timeout_seconds),
+        # The client address (what NUDGE_AUTH_FAILURE_LIMIT counts by) is the connection's
+        # peer unless the proxies whose X-Forwarded-For to believe are named.
+        proxy_headers=bool(forwarded),
+        forwarded_allow_ips=forwarded or None,
     )
     return 0
 
@@ -227,6 +240,14 @@ def _tokens_mint(args: argparse.Namespace) -> int:
         ttl: timedelta = parse_duration(args.ttl)
     except ValueError as exc:
         print(f"nudge: --ttl: {exc}", file=sys.stderr)
+        return 2
+    longest = settings.client_token_max_ttl
+    if longest is not None and ttl > longest:
+        print(
+            f"nudge: --ttl {args.ttl} is longer than NUDGE_CLIENT_TOKEN_MAX_TTL "
+            f"({format_duration(longest)}): the service would refuse the token",
+            file=sys.stderr,
+        )
         return 2
     print(
         mint_client_token(

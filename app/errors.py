@@ -7,6 +7,8 @@
     ├── Forbidden                   403 forbidden: credentials not allowed to do this
     ├── NotFound                    404 not_found
     ├── PayloadTooLarge             413 payload_too_large: body over the limit
+    ├── RateLimited                 429 rate_limited: over a limit; retry after
+    │                               Retry-After seconds
     └── StoreUnavailable            503 store_unavailable: Redis or the database
                                     did not answer; nothing was applied, retry
 
@@ -63,6 +65,15 @@ class PayloadTooLarge(NudgeError):
     status = 413
 
 
+class RateLimited(NudgeError):
+    code = "rate_limited"
+    status = 429
+
+    def __init__(self, message: str, *, retry_after_seconds: int) -> None:
+        super().__init__(message)
+        self.retry_after_seconds = retry_after_seconds
+
+
 class StoreUnavailable(NudgeError):
     code = "store_unavailable"
     status = 503
@@ -78,6 +89,7 @@ ERROR_CODES: dict[str, int] = {
         Forbidden,
         NotFound,
         PayloadTooLarge,
+        RateLimited,
         StoreUnavailable,
     )
 }

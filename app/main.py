@@ -16,6 +16,7 @@ import sys
 from collections.abc import AsyncIterator, Coroutine
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
@@ -23,15 +24,17 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
 from sqlalchemy import Engine
 
-from app.api.request_guard import RequestGuardMiddleware
 from app.api.cors import CorsFromSettings
 from app.api.error_handlers import install_error_handlers
+from app.api.request_guard import RequestGuardMiddleware
 from app.api.routes import accounts, ops, prompts, rules, signals, usage
+from app.clock import Clock, utc_now
 from app.embedded_redis import EmbeddedRedis
 from app.errors import RulesInvalid
 from app.observability import Metrics, RequestMetricsMiddleware
-from app.runtime import Clock, Runtime, utc_now
+from app.runtime import Runtime
 from app.services.accounts import AccountService
+from app.services.authentication import Authenticator
 from app.services.firing import FiringTracker
 from app.services.prompt_ids import PromptIdCodec
 from app.services.prompts import PromptService
@@ -181,11 +184,15 @@ async def _start(
     firing = FiringTracker(counters, signals, metrics)
     codec = PromptIdCodec(credentials.signing_secret)
     if credentials.generated_key or credentials.generated_secret:
-        _announce(credentials, base_url)
+        _announce(credentials, base_url, settings.data_dir)
     return Runtime(
         settings=settings,
-        api_keys=credentials.api_keys,
-        signing_secret=credentials.signing_secret,
+        auth=Authenticator.from_settings(
+            settings,
+            api_keys=credentials.api_keys,
+            signing_secret=credentials.signing_secret,
+            clock=clock,
+        ),
         clock=clock,
         metrics=metrics,
         registry=registry,
@@ -236,14 +243,15 @@ def _prepare_database(engine: Engine) -> None:
         )
 
 
-def _announce(credentials: _Credentials, base_url: str | None) -> None:
+def _announce(credentials: _Credentials, base_url: str | None, data_dir: Path) -> None:
     """Print what was generated once, to the terminal only (never to the logs)."""
     url = base_url or "http://127.0.0.1:8000"
     auth = '-H "Authorization: Bearer $NUDGE_KEY"'
     key = credentials.generated_key or "<one of NUDGE_API_KEYS>"
     lines = [
         "",
-        "Nudge is running on the embedded default (its own redis-server, SQLite under var/).",
+        "Nudge is running on the embedded default "
+        f"(its own redis-server, SQLite under {data_dir}/).",
         "Generated for this run only (set NUDGE_API_KEYS and NUDGE_SIGNING_SECRET to keep them):",
     ]
     if credentials.generated_key:

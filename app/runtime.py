@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
+from app.clock import Clock
 from app.observability import Metrics
 from app.services.accounts import AccountService
+from app.services.authentication import Authenticator
 from app.services.firing import FiringTracker
 from app.services.prompt_ids import PromptIdCodec
 from app.services.prompts import PromptService
@@ -17,18 +17,11 @@ from app.store.accounts import SqlStore
 from app.store.counters import CounterStore
 from app.store.signals import SignalStore
 
-Clock = Callable[[], datetime]
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
 
 @dataclass
 class Runtime:
     settings: Settings
-    api_keys: tuple[str, ...]
-    signing_secret: str
+    auth: Authenticator
     clock: Clock
     metrics: Metrics
     registry: RuleRegistry

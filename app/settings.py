@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from app.engine.durations import parse_duration
+from app.services.rate_limits import Rate, parse_rate
 
 MIN_SECRET_LENGTH = 32
 
@@ -71,6 +75,37 @@ class Settings(BaseSettings):
         default=(), validation_alias=AliasChoices("NUDGE_CORS_ORIGINS")
     )
     log_level: str = Field(default="info", validation_alias=AliasChoices("NUDGE_LOG_LEVEL"))
+    header_timeout_seconds: float = Field(
+        default=10,
+        gt=0,
+        le=600,
+        validation_alias=AliasChoices("NUDGE_HEADER_TIMEOUT_SECONDS"),
+        description="nudge serve: a request's headers must arrive within this time (408).",
+    )
+    body_timeout_seconds: float = Field(
+        default=30,
+        gt=0,
+        le=600,
+        validation_alias=AliasChoices("NUDGE_BODY_TIMEOUT_SECONDS"),
+        description="A request's body must arrive within this time (408).",
+    )
+    client_rate_limit: Annotated[Rate | None, NoDecode] = Field(
+        default=Rate(120, "minute"),
+        validation_alias=AliasChoices("NUDGE_CLIENT_RATE_LIMIT"),
+        description="Requests per client token's account and user on the browser routes; "
+        "0 turns it off. Counted per process.",
+    )
+    auth_failure_limit: Annotated[Rate | None, NoDecode] = Field(
+        default=Rate(30, "minute"),
+        validation_alias=AliasChoices("NUDGE_AUTH_FAILURE_LIMIT"),
+        description="Requests with a missing or bad credential per client address; "
+        "0 turns it off. Counted per process.",
+    )
+    client_token_max_ttl: Annotated[timedelta | None, NoDecode] = Field(
+        default=timedelta(hours=24),
+        validation_alias=AliasChoices("NUDGE_CLIENT_TOKEN_MAX_TTL"),
+        description="A client token whose exp lies further ahead is refused; 0 turns it off.",
+    )
 
     @field_validator("api_keys", mode="before")
     @classmethod
@@ -78,6 +113,23 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return tuple(key.strip() for key in value.split(",") if key.strip())
         return value
+
+    @field_validator("client_rate_limit", "auth_failure_limit", mode="before")
+    @classmethod
+    def _rate(cls, value: object) -> object:
+        return parse_rate(value) if isinstance(value, str) else value
+
+    @field_validator("client_token_max_ttl", mode="before")
+    @classmethod
+    def _max_ttl(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        if value.strip() == "0":
+            return None
+        duration = parse_duration(value)
+        if not duration:
+            raise ValueError("write a duration such as 15m, 24h or 7d, or 0 to turn it off")
+        return duration
 
     @field_validator("cors_origins", mode="before")
     @classmethod

@@ -10,12 +10,14 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
+from starlette.routing import Match
 
-from app.errors import NudgeError, StoreUnavailable
+from app.errors import NudgeError, RateLimited, StoreUnavailable
 from app.identifiers import ID_REGEX, ID_RULE
 
 log = logging.getLogger(__name__)
 
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 _HTTP_CODES = {
     400: "bad_request",
     401: "unauthorized",
@@ -50,7 +52,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
 async def _nudge_error(_request: Request, exc: NudgeError) -> JSONResponse:
     headers = None
-    if isinstance(exc, StoreUnavailable):
+    if isinstance(exc, StoreUnavailable | RateLimited):
         headers = {"Retry-After": str(exc.retry_after_seconds)}
     elif exc.status == 401:
         headers = {"WWW-Authenticate": "Bearer"}
@@ -109,8 +111,11 @@ async def _http_error(request: Request, exc: HTTPException) -> JSONResponse:
     if exc.status_code == 404:
         message = f"no such route: {where}; the API is described at /docs"
     elif exc.status_code == 405:
-        allowed = (exc.headers or {}).get("Allow", "")
+        # The route that refused knows only its own methods; the path may have more routes.
+        allowed = ", ".join(allowed_methods(request))
+        headers = {**(exc.headers or {}), "Allow": allowed}
         message = f"{where} is not allowed" + (f"; this path takes {allowed}" if allowed else "")
+        return error_response(405, "method_not_allowed", message, headers=headers)
     elif exc.status_code == 400:
         # Starlette's parser gave up: nesting too deep, a number with thousands of digits.
         message = (
@@ -120,6 +125,18 @@ async def _http_error(request: Request, exc: HTTPException) -> JSONResponse:
     else:
         message = str(exc.detail) if exc.detail else code.replace("_", " ")
     return error_response(exc.status_code, code, message, headers=exc.headers)
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route of the app accepts on the request's path."""
+    routes = request.app.router.routes
+    return [
+        method
+        for method in _METHODS
+        if any(
+            route.matches({**request.scope, "method": method})[0] is Match.FULL for route in routes
+        )
+    ]
 
 
 async def _unexpected_error(_request: Request, exc: Exception) -> JSONResponse:

@@ -1,8 +1,11 @@
 """Refuse, before any route reads them, requests the routes must never see: a body over
-the size limit (413) and text that is not valid Unicode in the path, the query or a
-JSON body (422 naming the field). Either way nothing of the request is applied."""
+the size limit (413) or slower than its time limit (408), and text that is not valid
+Unicode in the path, the query or a JSON body (422 naming the field). Either way
+nothing of the request is applied."""
 
 from __future__ import annotations
+
+import asyncio
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -42,18 +45,26 @@ class RequestGuardMiddleware:
         # Read the body here (it is at most max_bytes) and replay it to the app.
         chunks: list[bytes] = []
         size = 0
-        while True:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                return
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > self.max_bytes:
-                await self._refuse_size(scope, receive, send)
-                return
-            chunks.append(chunk)
-            if not message.get("more_body", False):
-                break
+        # The whole body must arrive in time: a client that stalls half way through its
+        # body must not hold the connection (and the request's memory) for ever.
+        timeout = scope["app"].state.runtime.settings.body_timeout_seconds
+        try:
+            async with asyncio.timeout(timeout):
+                while True:
+                    message = await receive()
+                    if message["type"] == "http.disconnect":
+                        return
+                    chunk = message.get("body", b"")
+                    size += len(chunk)
+                    if size > self.max_bytes:
+                        await self._refuse_size(scope, receive, send)
+                        return
+                    chunks.append(chunk)
+                    if not message.get("more_body", False):
+                        break
+        except TimeoutError:
+            await _refuse_slow_body(timeout, scope, receive, send)
+            return
         body = b"".join(chunks)
         problem = invalid_text_in_body(body)
         if problem is not None:
@@ -77,6 +88,17 @@ class RequestGuardMiddleware:
             f"the request body is over {self.max_bytes // 1024} KiB; send smaller batches",
         )
         await response(scope, receive, send)
+
+
+async def _refuse_slow_body(seconds: float, scope: Scope, receive: Receive, send: Send) -> None:
+    response = error_response(
+        408,
+        "request_timeout",
+        f"the request body did not arrive within {seconds:g} s (NUDGE_BODY_TIMEOUT_SECONDS); "
+        "nothing was applied",
+        headers={"Connection": "close"},
+    )
+    await response(scope, receive, send)
 
 
 async def _refuse_text(problem: Detail, scope: Scope, receive: Receive, send: Send) -> None:

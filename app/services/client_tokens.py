@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 
 import jwt
 
+from app.engine.durations import format_duration
 from app.identifiers import is_valid_id
 
 
@@ -23,7 +24,15 @@ class InvalidClientToken(Exception):
     pass
 
 
-def verify_client_token(token: str, *, secret: str, now: datetime) -> ClientIdentity:
+# A backend's clock may run a little ahead of the service's: a token minted for exactly
+# the longest lifetime is not refused for that.
+MAX_TTL_SKEW = timedelta(minutes=1)
+
+
+def verify_client_token(
+    token: str, *, secret: str, now: datetime, max_ttl: timedelta | None = None
+) -> ClientIdentity:
+    """The identity a valid token names; `max_ttl`: the longest a token may still live."""
     try:
         # Expiry is checked below against the service's clock, not PyJWT's own.
         claims = jwt.decode(
@@ -39,6 +48,14 @@ def verify_client_token(token: str, *, secret: str, now: datetime) -> ClientIden
         raise InvalidClientToken("client token's exp claim must be a number (seconds since epoch)")
     if expires <= now.timestamp():
         raise InvalidClientToken("client token has expired; mint a fresh one")
+    if max_ttl is not None and expires > (now + max_ttl + MAX_TTL_SKEW).timestamp():
+        longest = format_duration(max_ttl)
+        hours = (expires - now.timestamp()) / 3600
+        raise InvalidClientToken(
+            f"client token expires {hours:,.1f} h from now, later than "
+            f"NUDGE_CLIENT_TOKEN_MAX_TTL ({longest}) allows; mint tokens that live at most "
+            f"{longest} (minutes are best: the SDKs fetch a fresh one when it expires)"
+        )
     account_id = claims.get("account_id")
     user_id = claims.get("sub")
     if not isinstance(account_id, str) or not is_valid_id(account_id):

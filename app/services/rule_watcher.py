@@ -18,9 +18,9 @@ from pathlib import Path
 
 from watchfiles import Change, awatch
 
+from app.clock import Clock
 from app.engine.loader import is_rule_file_name
 from app.errors import RulesInvalid
-from app.runtime import Clock
 from app.services.rule_registry import RuleRegistry
 
 log = logging.getLogger(__name__)

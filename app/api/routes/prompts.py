@@ -16,7 +16,7 @@ from fastapi.routing import APIRoute
 from starlette.routing import Match, Route
 from starlette.types import Scope
 
-from app.api.auth import AnyCaller, bearer_scheme, bearer_token, identify
+from app.api.auth import AnyCaller, bearer_scheme, bearer_token, client_address
 from app.api.deps import LiveRulesDep, NowDep, RuntimeDep
 from app.api.query import openapi_parameters, parse_query
 from app.api.responses import BODY_ERRORS, V1_ERRORS
@@ -31,7 +31,10 @@ router = APIRouter(prefix="/v1/prompts", tags=["prompts"], responses=V1_ERRORS)
 
 async def get_prompts(request: Request) -> JSONResponse:
     runtime: Runtime = request.app.state.runtime
-    caller = identify(runtime, bearer_token(request.headers.get("authorization")))
+    caller = runtime.auth.identify(
+        bearer_token(request.headers.get("authorization")),
+        client_address=client_address(request.scope),
+    )
     query = parse_query(PromptQuery, request)
     account_id, user_id = query.account_id, query.user_id
     if caller.kind == "client":
