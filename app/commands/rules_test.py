@@ -68,14 +68,14 @@ def run(args: argparse.Namespace) -> int:
     report = _Report(verbose=args.verbose)
     files: list[RuleTestFile] = []
     for problem in errors:
-        report.file_errors(problem.file, [problem])
+        report.file_done(problem.file, [], problems=[problem])
     for file, text in sources.items():
+        # A case with a mistake is reported and left out; the file's other cases run.
         parsed, problems = parse_rule_tests(file, text, rules)
-        if parsed is None:
-            report.file_errors(file, problems)
-            continue
-        files.append(parsed)
-        report.file_results(file, [run_case(rules, case) for case in parsed.cases])
+        if parsed is not None:
+            files.append(parsed)
+        results = [run_case(rules, case) for case in parsed.cases] if parsed else []
+        report.file_done(file, results, problems=problems)
     report.finish(rules, files, seconds=time.perf_counter() - started)
     return 0 if report.ok else 1
 
@@ -94,21 +94,23 @@ class _Report:
     def ok(self) -> bool:
         return not self.failures and not self.errors
 
-    def file_errors(self, file: str, problems: list[Problem]) -> None:
+    def file_done(self, file: str, results: list[CaseResult], *, problems: list[Problem]) -> None:
+        """One file's progress: E for its errors, then . or F per case that ran."""
         self.errors.extend(problems)
-        print(f"{file} ERROR" if self.verbose else f"{file} E")
-
-    def file_results(self, file: str, results: list[CaseResult]) -> None:
         for result in results:
             if result.passed:
                 self.passed += 1
             else:
                 self.failures.append(result)
         if self.verbose:
+            if problems:
+                print(f"{file} ERROR")
             for result in results:
                 print(f"{result.case.id} {'PASSED' if result.passed else 'FAILED'}")
         else:
-            marks = "".join("." if result.passed else "F" for result in results)
+            marks = ("E" if problems else "") + "".join(
+                "." if result.passed else "F" for result in results
+            )
             print(f"{file} {marks}".rstrip())
 
     def finish(self, rules: RuleSet, files: list[RuleTestFile], *, seconds: float) -> None:

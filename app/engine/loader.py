@@ -28,6 +28,14 @@ TESTS_FOLDER = "tests"
 # whose name starts with "." are never rule files, so only the visible symlinks are read.
 HIDDEN_PREFIX = "."
 
+# A file with no YAML document (0 bytes, blanks, comments only) is most often a copy
+# cut short; loading it as "nothing" would silently drop its triggers from the live set.
+EMPTY = (
+    "this rule file is empty (a copy cut short?); it would drop every trigger it held. "
+    "Restore it, delete it, or write {} in it to keep it empty on purpose"
+)
+NOT_A_MAPPING = "a rule file must be a mapping of sections"
+
 
 @dataclass(frozen=True)
 class LoadResult:
@@ -144,10 +152,10 @@ def load_rules(
     for file in sorted(sources):
         document, parse_problems = parse_yaml(file, sources[file])
         problems.extend(parse_problems)
-        data = document.data if document.data is not None else {}
+        data = document.data
         if parse_problems or not isinstance(data, dict):
             if not parse_problems:
-                problems.append(document.problem((), "a rule file must be a mapping of sections"))
+                problems.append(document.problem((), EMPTY if data is None else NOT_A_MAPPING))
             metric_names = None
             continue
         if metric_names is not None and isinstance(data.get("metrics"), dict):

@@ -31,7 +31,7 @@ from app.engine.rule_test_schema import (
     RuleTestFileSpec,
 )
 from app.engine.source import DataPath, SourceDocument, parse_yaml
-from app.engine.validation_messages import error_message
+from app.engine.validation_messages import error_message, reported_errors
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,7 +89,11 @@ def read_rule_test_files(directory: str | Path) -> tuple[dict[str, str], list[Pr
 def parse_rule_tests(
     file: str, text: str, rules: RuleSet
 ) -> tuple[RuleTestFile | None, list[Problem]]:
-    """Parse and check one test file against `rules`: its cases, or None and every problem."""
+    """Parse and check one test file against `rules`: the cases that have no problem of
+    their own (None if the file has no readable list of cases), and every problem.
+
+    A mistake in one case (a misspelled key, an unknown metric) leaves that case out and
+    names it; the file's other cases still run."""
     document, problems = parse_yaml(file, text)
     if problems:
         return None, problems
@@ -103,7 +107,8 @@ def parse_rule_tests(
         return None, [document.problem((), message)]
     first_line: dict[str, int] = {}
     cases = []
-    for index, case, dropped in _valid_cases(data, document, problems):
+    valid, broken = _valid_cases(data, document, problems)
+    for index, case, dropped in valid:
         path: DataPath = ("tests", index)
         line = document.position(path).line
         if case.name in first_line:
@@ -123,31 +128,37 @@ def parse_rule_tests(
         if found:
             problems.extend(found)
             continue
-        cases.append(_build_case(case, rules, file=file, line=line))
-    if problems:
+        if index not in broken:
+            cases.append(_build_case(case, rules, file=file, line=line))
+    if not isinstance(data.get("tests"), list):
         return None, sorted(problems)
-    return RuleTestFile(file, tuple(cases)), []
+    return RuleTestFile(file, tuple(cases)), sorted(problems)
 
 
 def _valid_cases(
     data: dict[str, Any], document: SourceDocument, problems: list[Problem]
-) -> list[tuple[int, CaseSpec, set[DataPath]]]:
+) -> tuple[list[tuple[int, CaseSpec, set[DataPath]]], set[int]]:
     """The cases of the file that have the right shape once their bad values are left
-    out, with their index and the paths (under the case) of the values left out; the
-    problems go to `problems`.
+    out, with their index and the paths (under the case) of the values left out, and the
+    indexes of the cases that had bad values; the problems go to `problems`.
 
     A case with a bad value is still checked against the rules, so that one run reports
-    every mistake of the file (not if a required key is what is wrong).
+    every mistake of the file (not if a required key is what is wrong), but it does not run.
     """
     try:
         tests = RuleTestFileSpec.model_validate(data).tests
-        return [(index, case, set()) for index, case in enumerate(tests)]
+        return [(index, case, set()) for index, case in enumerate(tests)], set()
     except ValidationError as exc:
         problems.extend(_describe(exc, document))
         errors = exc.errors(include_url=False)
+    broken = {
+        loc[1]
+        for e in errors
+        if len(loc := e["loc"]) >= 2 and loc[0] == "tests" and isinstance(loc[1], int)
+    }
     given = data.get("tests")
     if not isinstance(given, list):
-        return []
+        return [], broken
     valid = []
     for index, case in enumerate(given):
         bad = [e["loc"][2:] for e in errors if e["loc"][:2] == ("tests", index)]
@@ -156,7 +167,7 @@ def _valid_cases(
             valid.append((index, spec, {cut for path in bad if (cut := _up_to_list(path))}))
         except ValidationError:
             continue
-    return valid
+    return valid, broken
 
 
 def _without(data: Any, paths: Sequence[tuple[Any, ...]]) -> Any:
@@ -189,7 +200,7 @@ def _at(document: SourceDocument, path: DataPath, message: str) -> Problem:
 
 def _describe(exc: ValidationError, document: SourceDocument) -> list[Problem]:
     problems = []
-    for error in exc.errors(include_url=False):
+    for error in reported_errors(exc, model=RuleTestFileSpec):
         path: DataPath = tuple(part for part in error["loc"] if part != "[key]")
         message = error_message(error, path, model=RuleTestFileSpec)
         problems.append(document.problem(path, _case_context(document, path) + message))

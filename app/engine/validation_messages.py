@@ -16,7 +16,7 @@ from app.engine.source import DataPath, SourceDocument
 
 def describe_validation_error(exc: ValidationError, document: SourceDocument) -> list[Problem]:
     problems = []
-    for error in exc.errors(include_url=False):
+    for error in reported_errors(exc, model=RuleFileSpec):
         path = _as_written(tuple(part for part in error["loc"] if part != "[key]"), document)
         message = error_message(error, path)
         if error["loc"][-1:] == ("[key]",) and len(path) == 2 and path[0] in ("metrics", "plans"):
@@ -63,6 +63,24 @@ def _trigger_keys_problems(exc: ValidationError, document: SourceDocument) -> li
             path = ("triggers", index)
             problems.append(document.problem(path, _context(document, path) + message))
     return problems
+
+
+def reported_errors(exc: ValidationError, *, model: type[BaseModel]) -> list[Any]:
+    """pydantic's errors, less a "missing" key whose misspelling is reported beside it
+    (`titel:` is one mistake, not also a missing `title`)."""
+    errors = exc.errors(include_url=False)
+    misspelled: set[DataPath] = set()
+    for error in errors:
+        if error["type"] == "extra_forbidden":
+            path = _path(error)
+            hint = difflib.get_close_matches(str(path[-1]), _allowed_keys(path[:-1], model), n=1)
+            if hint:
+                misspelled.add((*path[:-1], hint[0]))
+    return [e for e in errors if not (e["type"] == "missing" and _path(e) in misspelled)]
+
+
+def _path(error: Any) -> DataPath:
+    return tuple(part for part in error["loc"] if part != "[key]")
 
 
 def error_message(error: Any, path: DataPath, *, model: type[BaseModel] = RuleFileSpec) -> str:

@@ -163,6 +163,35 @@ async def test_touching_a_file_without_changing_it_keeps_the_live_version(
     assert after["loaded_at"] == before["loaded_at"]
 
 
+async def test_a_rule_file_emptied_by_a_copy_cut_short_keeps_its_triggers_live(
+    watched: httpx.AsyncClient, rules_dir: Path
+) -> None:
+    good = await rules(watched)
+    core = rules_dir / "core.yaml"
+    written = core.read_text()
+
+    core.write_text("")
+
+    async def error_shown() -> bool:
+        return (await rules(watched))["last_error"] is not None
+
+    await eventually(error_shown, what="the emptied file is reported")
+    after = await rules(watched)
+    assert after["version"] == good["version"]
+    [detail] = after["last_error"]["details"]
+    assert Path(detail["file"]).name == "core.yaml"
+    assert "this rule file is empty" in detail["message"]
+    assert await seats_full_title(watched) == "Your team is full"
+
+    core.write_text(written)
+
+    async def error_cleared() -> bool:
+        return (await rules(watched))["last_error"] is None
+
+    await eventually(error_cleared, what="the restored file clears the error")
+    assert (await rules(watched))["version"] == good["version"]
+
+
 async def test_a_broken_edit_keeps_the_last_good_set_live_until_it_is_fixed(
     watched: httpx.AsyncClient, rules_dir: Path, clock: FakeClock
 ) -> None:

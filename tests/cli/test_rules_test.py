@@ -123,7 +123,9 @@ def test_a_mistake_in_a_test_file_is_an_error_with_file_line_and_column(rules_di
     done = run_nudge("rules", "test", str(rules_dir))
 
     assert done.returncode == 1
-    assert f"{api} E" in done.stdout.splitlines()
+    api_cases = len(re.findall(r"^\s*- name:", api.read_text(), re.MULTILINE))
+    # E for the file's errors, then a dot for each of its other cases, which still run.
+    assert f"{api} E{'.' * (api_cases - 2)}" in done.stdout.splitlines()
     errors = done.stdout.split(" ERRORS ", 1)[1].splitlines()[1:3]
     assert errors == [
         f"{api}:{line_of(api, 'api_cals')}:13: test \"80% of the month's calls brings up the "
@@ -134,9 +136,8 @@ def test_a_mistake_in_a_test_file_is_an_error_with_file_line_and_column(rules_di
         "plan, removed_plan, attributes, usage, user, placement, dismissed, shown, "
         "account_shown, held_since, expect)",
     ]
-    # The other files still run; the broken file's cases do not.
-    api_cases = len(re.findall(r"^\s*- name:", api.read_text(), re.MULTILINE))
-    assert _summary(done.stdout) == (_written_case_count(rules_dir) - api_cases, 0, 2)
+    # Every case runs but the two with a mistake.
+    assert _summary(done.stdout) == (_written_case_count(rules_dir) - 2, 0, 2)
 
 
 def test_a_trigger_no_case_expects_is_a_warning(rules_dir: Path) -> None:
@@ -192,3 +193,23 @@ def test_with_dir_the_settings_are_not_read(rules_dir: Path) -> None:
 
     assert done.returncode == 0, done.stdout + done.stderr
     assert _summary(done.stdout) == (_written_case_count(rules_dir), 0, 0)
+
+
+def test_one_misspelled_key_is_reported_with_its_line_and_the_files_other_cases_run(
+    rules_dir: Path,
+) -> None:
+    seats = rules_dir / "tests" / "seats.yaml"
+    _edit(seats, "    expect:\n      prompts: []", "    exepct:\n      prompts: []")
+    cases = len(re.findall(r"^\s*- name:", seats.read_text(), re.MULTILINE))
+
+    done = run_nudge("rules", "test", str(rules_dir), "-v")
+
+    assert done.returncode == 1
+    assert (
+        f'{seats}:{line_of(seats, "exepct")}:5: test "a free team below 80% of its seats sees '
+        'nothing": unknown key "exepct"; did you mean "expect"?'
+    ) in done.stdout
+    ran = [line for line in done.stdout.splitlines() if line.startswith(f"{seats}::")]
+    assert len(ran) == cases - 1
+    assert not any("a free team below 80%" in line for line in ran)
+    assert _summary(done.stdout) == (_written_case_count(rules_dir) - 1, 0, 1)

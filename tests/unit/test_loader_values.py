@@ -167,3 +167,31 @@ def test_every_broken_trigger_is_reported_in_one_run() -> None:
 def test_no_rule_files_is_an_error() -> None:
     problems = load_rules({}).problems
     assert [p.message for p in problems] == ["no *.yaml or *.yml rule files found"]
+
+
+def test_a_misspelled_required_key_is_one_mistake_not_also_a_missing_key() -> None:
+    text = PLANS + "triggers:\n  - {id: t, metric: seats, threshold: 1, prompt: {titel: b}}\n"
+    problems = _problems(text)
+    assert len(problems) == 1
+    assert 'unknown key "titel"; did you mean "title"?' in problems[0]
+
+
+@pytest.mark.parametrize(
+    "text", ["", "\n\n", "   \n", "# the seat triggers moved to seats.yaml\n"], ids=repr
+)
+def test_an_empty_rule_file_is_an_error_so_a_half_written_copy_drops_no_triggers(
+    text: str,
+) -> None:
+    result = load_rules({"a.yaml": PLANS + "triggers:\n" + trigger("t"), "b.yaml": text})
+
+    assert result.rules is None
+    [problem] = result.problems
+    assert problem.file == "b.yaml"
+    assert "this rule file is empty" in problem.message
+    assert "write {} in it" in problem.message
+
+
+def test_a_rule_file_of_an_empty_mapping_is_empty_on_purpose() -> None:
+    result = load_rules({"a.yaml": PLANS + "triggers:\n" + trigger("t"), "b.yaml": "{}\n"})
+
+    assert result.problems == ()
