@@ -1,0 +1,19 @@
+"""Waiting for something that takes real time (a file event, a background task), bounded."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+
+import pytest
+
+
+async def eventually(
+    check: Callable[[], Awaitable[bool]], *, what: str, timeout: float = 5.0
+) -> None:
+    """Wait until `check` holds; fail naming `what` after `timeout` seconds."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not await check():
+        if asyncio.get_running_loop().time() > deadline:
+            pytest.fail(f"not within {timeout}s: {what}")
+        await asyncio.sleep(0.02)
