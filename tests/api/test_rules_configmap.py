@@ -4,7 +4,6 @@ update (the atomic swap of `..data`) is a reload like any edit."""
 from __future__ import annotations
 
 from pathlib import Path
-
 from typing import Any
 
 import httpx

@@ -9,11 +9,11 @@ import pytest
 
 
 async def eventually(
-    check: Callable[[], Awaitable[bool]], *, what: str, timeout: float = 5.0
+    check: Callable[[], Awaitable[bool]], *, what: str, within: float = 5.0
 ) -> None:
-    """Wait until `check` holds; fail naming `what` after `timeout` seconds."""
-    deadline = asyncio.get_running_loop().time() + timeout
+    """Wait until `check` holds; fail naming `what` after `within` seconds."""
+    deadline = asyncio.get_running_loop().time() + within
     while not await check():
         if asyncio.get_running_loop().time() > deadline:
-            pytest.fail(f"not within {timeout}s: {what}")
+            pytest.fail(f"not within {within}s: {what}")
         await asyncio.sleep(0.02)
