@@ -268,7 +268,9 @@ class SignalQuery(BaseModel):
         json_schema_extra={"minimum": 1, "maximum": MAX_SIGNALS_PAGE},
     )
     cursor: Annotated[str | None, AfterValidator(_cursor)] = Field(
-        default=None, description="The `next_cursor` of the previous page, unchanged."
+        default=None,
+        description="The `next_cursor` of the previous page, unchanged.",
+        json_schema_extra={"minLength": 1},
     )
 
 

@@ -7,6 +7,7 @@ is the thin shell that reads the files.
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +28,11 @@ TESTS_FOLDER = "tests"
 # symlink per file through `..data`, which is swapped atomically on an update); entries
 # whose name starts with "." are never rule files, so only the visible symlinks are read.
 HIDDEN_PREFIX = "."
+# The symlink a ConfigMap volume swaps atomically to publish new content. Each visible
+# file is opened through it, so an update landing between two files' reads would mix
+# two versions: such a read is done again, up to MAX_READS times.
+CONFIGMAP_DATA = "..data"
+MAX_READS = 5
 
 # A file with no YAML document (0 bytes, blanks, comments only) is most often a copy
 # cut short; loading it as "nothing" would silently drop its triggers from the live set.
@@ -90,12 +96,24 @@ def read_rules_dir(directory: str | Path) -> dict[str, str]:
             f"rules directory {str(root)!r} does not exist or is not a directory; "
             "set NUDGE_RULES_DIR to the folder that holds your *.yaml rule files"
         )
-    sources, unreadable = read_yaml_files(
-        root, "rule file", skip=lambda path: not is_rule_file_name(path.relative_to(root))
-    )
+    for _ in range(MAX_READS):
+        published = _published(root)
+        sources, unreadable = read_yaml_files(
+            root, "rule file", skip=lambda path: not is_rule_file_name(path.relative_to(root))
+        )
+        if _published(root) == published:
+            break  # no ConfigMap update landed while the files were read
     if unreadable:
         raise UnreadableRuleFiles(unreadable)
     return sources
+
+
+def _published(root: Path) -> str | None:
+    """The folder the `..data` symlink of a ConfigMap mount points at; None outside one."""
+    try:
+        return os.readlink(root / CONFIGMAP_DATA)
+    except OSError:
+        return None
 
 
 def read_yaml_files(

@@ -19,7 +19,7 @@ from pathlib import Path
 from watchfiles import Change, awatch
 
 from app.clock import Clock
-from app.engine.loader import is_rule_file_name
+from app.engine.loader import CONFIGMAP_DATA, is_rule_file_name
 from app.errors import RulesInvalid
 from app.services.rule_registry import RuleRegistry
 
@@ -37,8 +37,6 @@ READY_TIMEOUT_SECONDS = 5.0
 RETRY_SECONDS = 1.0
 # Edits that never pause still reload at least this many debounce periods apart.
 MAX_DEFER = 20
-# The symlink a Kubernetes ConfigMap volume swaps atomically to publish new content.
-CONFIGMAP_DATA = Path("..data")
 
 
 class RuleWatcher:
@@ -129,7 +127,7 @@ class RuleWatcher:
         except ValueError:
             return True
         # A ConfigMap update swaps the `..data` symlink that every visible file goes through.
-        return relative == CONFIGMAP_DATA or is_rule_file_name(relative)
+        return relative == Path(CONFIGMAP_DATA) or is_rule_file_name(relative)
 
     def _changed(self) -> None:
         now = asyncio.get_running_loop().time()

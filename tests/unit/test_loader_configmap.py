@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from app.engine.loader import load_rules_dir, read_rules_dir
 from tests.support.configmap import publish
@@ -69,3 +72,26 @@ def test_hidden_files_and_folders_are_never_rule_files(tmp_path: Path) -> None:
     result = load_rules_dir(rules)
 
     assert result.problems == ()
+
+
+def test_an_update_landing_between_two_files_reads_never_mixes_two_versions(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    mounted = tmp_path / "rules"
+    old = {"a.yaml": "# version 1\n", "b.yaml": "# version 1\n"}
+    new = {"a.yaml": "# version 2\n", "b.yaml": "# version 2\n"}
+    publish(mounted, old)
+    read_text = Path.read_text
+    updates = [new]
+
+    def read_then_update(path: Path, *args: Any, **kwargs: Any) -> str:
+        text = read_text(path, *args, **kwargs)
+        if path.name == "a.yaml" and updates:
+            publish(mounted, updates.pop())  # the kubelet swaps ..data right after a.yaml
+        return text
+
+    monkeypatch.setattr(Path, "read_text", read_then_update)
+
+    read = read_rules_dir(mounted)
+
+    assert sorted(read.values()) == ["# version 2\n", "# version 2\n"]
