@@ -4,6 +4,9 @@
 - `database_url`: SQLite in a temp dir; `any_database_url` also runs on PostgreSQL when
   TEST_DATABASE_URL names one (and fails, never skips, in CI when it does not).
 - `nudge`: a factory that starts the app (its lifespan too) and returns an httpx client.
+
+A run with skipped tests ends with one line saying why and how to run them
+(tests/support/skip_summary.py).
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from app.main import create_app
 from app.settings import Settings, load_settings
 from tests.support.clock import FakeClock
 from tests.support.redis_server import RedisServer, redis_server_binary
+from tests.support.skip_summary import pytest_terminal_summary  # noqa: F401 - a hook
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLE_RULES = REPO / "rules"

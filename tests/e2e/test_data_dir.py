@@ -39,9 +39,9 @@ def test_two_services_with_their_own_data_dirs_keep_their_own_databases(
     served.start()
     second.start()
 
-    with served.client(served.printed(KEY)) as http:
+    with served.client(served.wait_for(KEY)) as http:
         assert http.put("/v1/accounts/acme", json={"plan": "team"}).status_code == 200
-    with second.client(second.printed(KEY)) as http:
+    with second.client(second.wait_for(KEY)) as http:
         assert http.put("/v1/accounts/globex", json={"plan": "free"}).status_code == 200
         assert http.get("/v1/accounts/acme").json()["plan"] == "free"  # never PUT here
 

@@ -9,6 +9,8 @@ import subprocess
 import sys
 import time
 
+import httpx
+
 from tests.e2e.conftest import NUDGE, ServedNudge
 
 KEY = r"secret key:\s+(\S+)"
@@ -20,10 +22,18 @@ def _listening(port: int) -> bool:
         return probe.connect_ex(("127.0.0.1", port)) == 0
 
 
+def _wait_until_ready(http: httpx.Client, timeout: float = 10) -> None:
+    """Poll /readyz (nothing announces it) until it answers 200, or fail after `timeout`."""
+    deadline = time.monotonic() + timeout
+    while (answer := http.get("/readyz")).status_code != 200:
+        assert time.monotonic() < deadline, f"/readyz did not become ready: {answer.text}"
+        time.sleep(0.1)
+
+
 def test_serve_runs_the_readme_walkthrough_on_the_embedded_default(served: ServedNudge) -> None:
     served.start()
-    key = served.printed(KEY)
-    assert served.printed(r"(export NUDGE_URL=\S+)") == f"export NUDGE_URL={served.url}"
+    key = served.wait_for(KEY)
+    assert served.wait_for(r"(export NUDGE_URL=\S+)") == f"export NUDGE_URL={served.url}"
     with served.client(key) as http:
         assert http.get("/readyz").status_code == 200
         assert http.put("/v1/accounts/acme", json={"plan": "free"}).status_code == 200
@@ -47,19 +57,19 @@ def test_serve_runs_the_readme_walkthrough_on_the_embedded_default(served: Serve
 
 def test_generated_key_is_printed_once_and_never_logged(served: ServedNudge) -> None:
     served.start()
-    key = served.printed(KEY)
+    key = served.wait_for(KEY)
     with served.client(key) as http:
         http.get("/v1/prompts", params={"account_id": "acme"})
     served.stop()
-    assert "".join(served.output).count(key) == 2  # the key line and the export line of the banner
+    assert served.output.count(key) == 2  # the key line and the export line of the banner
 
 
 def test_usage_survives_a_restart_and_the_embedded_redis_stops_with_the_service(
     served: ServedNudge,
 ) -> None:
     served.start()
-    key = served.printed(KEY)
-    redis_port = int(served.printed(EMBEDDED_PORT))
+    key = served.wait_for(KEY)
+    redis_port = int(served.wait_for(EMBEDDED_PORT))
     with served.client(key) as http:
         http.post(
             "/v1/usage",
@@ -71,7 +81,7 @@ def test_usage_survives_a_restart_and_the_embedded_redis_stops_with_the_service(
     assert not _listening(redis_port)
 
     served.start()
-    key = served.printed(KEY)
+    key = served.wait_for(KEY)
     with served.client(key) as http:
         usage = http.get("/v1/accounts/acme").json()["usage"]
         assert usage["api_calls"]["value"] == 42
@@ -120,7 +130,7 @@ def test_plain_uvicorn_serves_the_same_app(served: ServedNudge) -> None:
     served.start(
         command=[sys.executable, "-m", "uvicorn", "app.main:app", "--port", str(served.port)]
     )
-    key = served.printed(KEY)
+    key = served.wait_for(KEY)
     with served.client(key) as http:
         assert http.get("/readyz").json()["status"] == "ready"
         assert http.get("/v1/rules").json()["default_plan"] == "free"
@@ -129,11 +139,11 @@ def test_plain_uvicorn_serves_the_same_app(served: ServedNudge) -> None:
 def test_a_configured_key_is_never_printed_only_what_was_generated(served: ServedNudge) -> None:
     served.env["NUDGE_API_KEYS"] = "configured-key-not-to-be-printed"
     served.start()
-    assert served.printed(r"signing secret:\s+(\S+)")
+    assert served.wait_for(r"signing secret:\s+(\S+)")
     with served.client("configured-key-not-to-be-printed") as http:
         assert http.get("/v1/rules").status_code == 200
     served.stop()
-    output = "".join(served.output)
+    output = served.output
     assert "configured-key-not-to-be-printed" not in output
     assert "secret key:" not in output
 
@@ -142,8 +152,8 @@ def test_a_dead_embedded_redis_is_restarted_and_no_acknowledged_usage_is_lost(
     served: ServedNudge,
 ) -> None:
     served.start()
-    key = served.printed(KEY)
-    redis_port = int(served.printed(EMBEDDED_PORT))
+    key = served.wait_for(KEY)
+    redis_port = int(served.wait_for(EMBEDDED_PORT))
     usage = {"events": [{"id": "a1", "account_id": "acme", "metric": "api_calls", "value": 5}]}
     with served.client(key) as http:
         assert http.post("/v1/usage", json=usage).status_code == 202
@@ -159,12 +169,8 @@ def test_a_dead_embedded_redis_is_restarted_and_no_acknowledged_usage_is_lost(
         # process (not of the host) loses nothing it acknowledged.
         os.kill(pid, signal.SIGKILL)
 
-        deadline = time.monotonic() + 10
-        while http.get("/readyz").status_code != 200:
-            assert time.monotonic() < deadline, "the embedded redis-server was not restarted"
-            time.sleep(0.2)
-
+        served.wait_for(r"the embedded redis-server exited \(code -9\) and was restarted")
+        _wait_until_ready(http)
         assert http.get("/v1/accounts/acme").json()["usage"]["api_calls"]["value"] == 5
         retried = http.post("/v1/usage", json=usage)
         assert retried.json() == {"accepted": 0, "duplicates": 1}
-    assert served.printed(r"(the embedded redis-server exited)")

@@ -93,12 +93,10 @@ async def test_a_watched_edit_is_recorded_and_a_broken_one_is_not(
         (rules_dir / "broken.yaml").unlink()
         edit(rules_dir, "priority: 20", "priority: 21")
         body = await _until(client, lambda body: body["version"] != first)
+        # A version goes live first and is recorded a moment later (a slow database
+        # never delays a reload), so the row is waited for, not read once.
+        recorded = await _recorded_versions(database_url, at_least=2)
 
-    engine = database.create_database_engine(database_url)
-    try:
-        recorded = [r.version for r in await RuleVersionStore(engine).list_versions()]
-    finally:
-        engine.dispose()
     assert recorded == [first, body["version"]]
 
 
@@ -111,6 +109,20 @@ async def _until(
             return body
         await asyncio.sleep(0.02)
     pytest.fail("the rules watcher did not pick up the edit within 5 s")
+
+
+async def _recorded_versions(database_url: str, *, at_least: int) -> list[str]:
+    """The recorded versions, once there are `at_least` of them (5 s at most)."""
+    engine = database.create_database_engine(database_url)
+    try:
+        for _ in range(250):
+            recorded = [r.version for r in await RuleVersionStore(engine).list_versions()]
+            if len(recorded) >= at_least:
+                return recorded
+            await asyncio.sleep(0.02)
+    finally:
+        engine.dispose()
+    pytest.fail(f"{at_least} versions were not recorded within 5 s: {recorded}")
 
 
 async def test_processes_recording_the_same_version_at_once_keep_one_row(
