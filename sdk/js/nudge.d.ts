@@ -44,7 +44,11 @@ export type NudgeErrorKind =
   | "degraded"
   /** a 2xx answer that is not the service's JSON. */
   | "response"
-  /** report() got a bad prompt id or event type. */
+  /**
+   * Nothing was sent: report() got a prompt id that is not a non-empty string or an unknown
+   * event type, or report() or getPrompts() got text that is not valid Unicode (a lone
+   * surrogate, which has no UTF-8 form). report() resolves false, getPrompts() [].
+   */
   | "invalid_argument"
   /** mount() or the renderer could not do its work. */
   | "render";
@@ -104,9 +108,17 @@ export interface MountHandle {
 }
 
 export interface Nudge {
-  /** The prompts to show now; `[]` on any error, timeout or degraded answer. Never rejects. */
+  /**
+   * The prompts to show now; `[]` on any error, timeout or degraded answer, and (with no
+   * request) for a placement that is not valid Unicode. Never rejects.
+   */
   getPrompts(options?: GetPromptsOptions): Promise<Prompt[]>;
-  /** Report an event; resolves `true` once the service accepted it, else `false`. Never rejects. */
+  /**
+   * Report an event; resolves `true` once the service accepted it, else `false`. Never
+   * rejects. What the service always refuses (an empty prompt id, an unknown type, text
+   * that is not valid Unicode) resolves `false` at once, without a request, and
+   * `onError` hears why (kind `invalid_argument`).
+   */
   report(promptId: string, type: PromptEventType): Promise<boolean>;
   /** Render the prompts for a placement into `element`, in a shadow root of their own. */
   mount(element: Element, options?: MountOptions): MountHandle;

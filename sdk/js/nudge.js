@@ -156,6 +156,11 @@ export function createNudge(options) {
     try {
       if (configError) return [];
       const placement = query && query.placement != null ? String(query.placement) : "";
+      const bad = loneSurrogate(placement);
+      if (bad >= 0) {
+        fail("invalid_argument", `getPrompts: the placement ${JSON.stringify(placement)} is not valid Unicode (a lone surrogate at ${bad}), so it cannot be sent; pass the placement's name as text`);
+        return [];
+      }
       const path = "/v1/prompts" + (placement ? "?placement=" + encodeURIComponent(placement) : "");
       const data = await exchange("GET", path, null, "GET " + path);
       if (!data || !Array.isArray(data.prompts)) {
@@ -177,6 +182,11 @@ export function createNudge(options) {
       if (configError) return false;
       if (typeof promptId !== "string" || !promptId) {
         fail("invalid_argument", `report: the prompt id must be the "id" of a prompt from getPrompts, not ${JSON.stringify(promptId)}`);
+        return false;
+      }
+      const bad = loneSurrogate(promptId);
+      if (bad >= 0) {
+        fail("invalid_argument", `report: the prompt id ${JSON.stringify(promptId)} is not valid Unicode (a lone surrogate at ${bad}), so it cannot be sent; pass the "id" of a prompt from getPrompts as it came`);
         return false;
       }
       if (!EVENT_TYPES.includes(type)) {
@@ -205,6 +215,20 @@ export function createNudge(options) {
 
 function describe(error) {
   return (error && error.message) || String(error);
+}
+
+// Where `text` has a surrogate without its pair (-1: nowhere). Such a string is not valid
+// Unicode: it has no UTF-8 form (encodeURIComponent throws on it) and the service
+// refuses it, so it is refused here, before any request.
+function loneSurrogate(text) {
+  for (let i = 0; i < text.length; i++) {
+    const unit = text.charCodeAt(i);
+    if (unit < 0xd800 || unit > 0xdfff) continue;
+    const next = text.charCodeAt(i + 1);
+    if (unit > 0xdbff || !(next >= 0xdc00 && next <= 0xdfff)) return i;
+    i++; // a pair: one character outside the BMP
+  }
+  return -1;
 }
 
 function expiresSoon(jwt) {

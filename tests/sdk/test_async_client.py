@@ -89,7 +89,7 @@ async def test_refused_events_are_reported_and_not_retried(
     ) as client:
         client.track("acme", "api_calls", 2)
         typo = client.track("acme", "api_callz")
-        assert await client.flush(timeout=5)
+        assert not await client.flush(timeout=5)
         [(error, events)] = reported
         assert isinstance(error, NudgeAPIError) and error.status == 422
         assert [event.id for event in events] == [typo]

@@ -171,6 +171,19 @@ describe("getPrompts", () => {
     assert.ok(errors[0].message.includes(endpoint), errors[0].message);
   });
 
+  test("a placement that is not valid Unicode answers [] without a request and says why", async () => {
+    service = await startService((req, res) => json(res, 200, { prompts: [prompt()], degraded: false }));
+    const { nudge, errors } = client({ token: "t" });
+
+    assert.deepEqual(await nudge.getPrompts({ placement: "members\ud800" }), []);
+    assert.equal(service.requests.length, 0);
+    assert.equal(errors.length, 1);
+    assert.equal(errors[0].kind, "invalid_argument");
+    assert.match(errors[0].message, /the placement "members\\ud800" is not valid Unicode \(a lone surrogate at 7\)/);
+    assert.equal((await nudge.getPrompts({ placement: "équipe-😀" })).length, 1);
+    assert.equal(service.requests[0].url, "/v1/prompts?placement=%C3%A9quipe-%F0%9F%98%80");
+  });
+
   test("uses the fetch it is given instead of the global one", async () => {
     const fetch = fakeFetch(() => [200, { prompts: [prompt()], degraded: false }]);
     const nudge = createNudge({ endpoint: "https://nudge.example.com", token: "t", fetch });
@@ -399,6 +412,37 @@ describe("report", () => {
     assert.equal(service.requests.length, 0);
     assert.equal(errors[0].kind, "invalid_argument");
     assert.match(errors[0].message, /unknown event type "closed"; use one of shown, clicked, dismissed, converted/);
+  });
+
+  test("a prompt id that is not valid Unicode resolves false without a request and says why", async () => {
+    service = await startService((req, res) => json(res, 202, { status: "accepted" }));
+    const { nudge, errors } = client({ token: "t" });
+
+    for (const id of ["\ud800", "abc\udc00def", "p1\ud83d", "\ude00p1"]) {
+      assert.equal(await nudge.report(id, "shown"), false, JSON.stringify(id));
+    }
+    assert.equal(service.requests.length, 0);
+    assert.deepEqual(
+      errors.map((e) => [e.kind, e.message.match(/not valid Unicode \(a lone surrogate at (\d+)\)/)?.[1]]),
+      [
+        ["invalid_argument", "0"],
+        ["invalid_argument", "3"],
+        ["invalid_argument", "2"],
+        ["invalid_argument", "0"],
+      ],
+    );
+    assert.equal(await nudge.report("p1-\ud83d\ude00", "shown"), true); // a pair is one character
+    assert.equal(service.requests[0].url, "/v1/prompts/p1-%F0%9F%98%80/events");
+  });
+
+  test("a prompt id that is not a string resolves false without a request", async () => {
+    service = await startService((req, res) => json(res, 202, {}));
+    const { nudge, errors } = client({ token: "t" });
+
+    for (const id of [undefined, null, 42, { id: "p1" }]) assert.equal(await nudge.report(id, "shown"), false);
+    assert.equal(service.requests.length, 0);
+    assert.ok(errors.every((e) => e.kind === "invalid_argument" && /the prompt id must be the "id" of a prompt/.test(e.message)));
+    assert.equal(errors.length, 4);
   });
 
   test("resolves false, never rejects, when the service is down, slow or refuses", HANG_LIMIT, async () => {

@@ -14,8 +14,10 @@ from typing import Any
 
 import httpx
 
+from nudge_sdk import _checks as checks
 from nudge_sdk import _protocol as proto
-from nudge_sdk._protocol import Config, Delivered, Delivery, ErrorCallback, Refused
+from nudge_sdk._ledger import Ledger
+from nudge_sdk._protocol import Config, Delivery, ErrorCallback
 from nudge_sdk._tokens import mint_client_token
 from nudge_sdk.errors import NudgeError
 from nudge_sdk.models import (
@@ -87,16 +89,25 @@ class AsyncNudgeClient:
         """Queues a usage event and returns its id at once (no await); None if dropped.
 
         Call it from the loop's thread or from any other (a sync route in a worker
-        thread): the event is handed to the loop. Raises ValueError only for an argument
-        the service would refuse.
+        thread): the event is handed to the loop. A full queue drops the event (and the
+        next flush() answers False). Raises ValueError, before any I/O, for an argument
+        the service always refuses (README: "Which calls raise").
         """
-        event = proto.make_event(account_id, metric, value, op, event_id, timestamp)
+        event = checks.make_event(account_id, metric, value, op, event_id, timestamp)
         return event.id if self._sender.put(event) else None
 
     # The sync client's signature (ASYNC109): one way to bound a flush in both clients.
     async def flush(self, timeout: float | None = 10.0) -> bool:  # noqa: ASYNC109
-        """Sends everything tracked so far; True once all of it was delivered or reported
-        failed, False if `timeout` seconds passed first (the rest stays queued)."""
+        """Sends everything tracked so far and waits for it (up to `timeout` seconds; None:
+        no limit). True only when every event tracked since the previous flush() was
+        delivered (accepted, or a duplicate the service had counted already).
+
+        False when any of them was not: dropped by track() (a full queue, a closed
+        client), refused, or given up; each such event makes one flush() answer False,
+        and is also in `stats` and handed to `on_error`. False too when `timeout` passed
+        first (or the flush was cancelled): the rest stays queued, and the next flush()
+        answers for it as well.
+        """
         return await self._sender.flush(timeout)
 
     @property
@@ -108,23 +119,29 @@ class AsyncNudgeClient:
     async def set_plan(
         self, account_id: str, plan: str | None, attributes: Mapping[str, Any] | None = None
     ) -> Account:
-        """Creates or updates the account (PUT); `attributes` replace the stored ones."""
-        path = proto.account_path(account_id)
-        body = proto.plan_body(plan, attributes)
-        return parse_account(await self._call("PUT", path, json=body, idempotent=True))
+        """Creates or updates the account (PUT); `attributes` replace the stored ones.
+        ValueError, before any I/O, for a plan or attributes that cannot be sent as JSON."""
+        path = checks.account_path(account_id)
+        body = checks.plan_body(plan, attributes)
+        return parse_account(await self._call("PUT", path, body=body, idempotent=True))
 
     async def get_account(self, account_id: str) -> Account:
         """The account, its plan and its usage of every metric, with limits."""
-        path = proto.account_path(account_id)
+        path = checks.account_path(account_id)
         return parse_account(await self._call("GET", path, idempotent=True))
 
     async def get_prompts(
         self, account_id: str, user_id: str | None = None, placement: str | None = None
     ) -> list[Prompt]:
-        """The prompts to show now; [] on any error, timeout or degraded answer (never raises)."""
+        """The prompts to show now; [] on any error, timeout or degraded answer (never raises).
+        Text that cannot be sent (not valid Unicode) answers [] too, before any I/O."""
         timeout = self._config.prompt_timeout
         try:
-            params = proto.prompt_params(account_id, user_id, placement)
+            params = checks.prompt_params(account_id, user_id, placement)
+        except ValueError as exc:
+            self._delivery.prompt_failed(str(exc))
+            return []
+        try:
             async with asyncio.timeout(timeout):  # the whole call, not each network phase
                 response = await self._http.get("/v1/prompts", params=params, timeout=timeout)
             answer = proto.prompts_or_reason(response)
@@ -142,8 +159,9 @@ class AsyncNudgeClient:
 
     async def report_event(self, prompt_id: str, type: PromptEventType) -> None:
         """Reports what the user did with a prompt: shown, clicked, dismissed or converted."""
-        path = proto.event_path(prompt_id, type)
-        await self._call("POST", path, json={"type": type}, idempotent=False)
+        path = checks.event_path(prompt_id, type)
+        body = checks.json_bytes("the event", {"type": type})
+        await self._call("POST", path, body=body, idempotent=False)
 
     def mint_client_token(
         self,
@@ -158,12 +176,15 @@ class AsyncNudgeClient:
         secret = signing_secret or self._config.signing_secret
         return mint_client_token(account_id, user_id, ttl=ttl, signing_secret=secret)
 
-    async def _call(self, method: str, path: str, *, json: Any = None, idempotent: bool) -> Any:
+    async def _call(
+        self, method: str, path: str, *, body: bytes | None = None, idempotent: bool
+    ) -> Any:
         policy = self._config.retry
+        headers = proto.JSON_HEADERS if body is not None else None
         attempt = 0
         while True:
             try:
-                response = await self._http.request(method, path, json=json)
+                response = await self._http.request(method, path, content=body, headers=headers)
                 return proto.answer_json(response, f"{method} {path}")
             except httpx.HTTPError as exc:
                 error: NudgeError = proto.connection_error(exc, f"{method} {path}")
@@ -211,11 +232,12 @@ class _AsyncSender:
         self._stop = asyncio.Event()  # close's time is over: give up what is left
         self._progress = asyncio.Condition()  # flush() waits here
         self._buffer: deque[UsageEvent] = deque()
-        self._in_flight: list[UsageEvent] = []
+        self._sending: proto.Sending | None = None  # the batch on its way now
         self._oldest = 0.0
         self._queued = 0
         self._finished = 0
         self._flush_to = 0
+        self._ledger = Ledger()  # what each flush() answers
         self._closing = False
 
     def start(self) -> None:
@@ -230,6 +252,7 @@ class _AsyncSender:
             try:  # another thread: the loop queues it, in its own time
                 self._loop.call_soon_threadsafe(self._put, event)
             except RuntimeError:  # the loop is closed
+                self._ledger.dropped()
                 self._delivery.dropped("the client's event loop is closed")
                 return False
             return True
@@ -239,9 +262,11 @@ class _AsyncSender:
 
     def _put(self, event: UsageEvent) -> bool:
         if self._closing:
+            self._ledger.dropped()
             self._delivery.dropped("the client is closed")
             return False
         if len(self._buffer) >= self._config.max_queue:
+            self._ledger.dropped()
             self._delivery.dropped(
                 f"the queue is full ({self._config.max_queue} events wait for the service;"
                 " is it down or slow?)"
@@ -259,18 +284,21 @@ class _AsyncSender:
 
     async def flush(self, timeout: float | None) -> bool:  # noqa: ASYNC109
         target = self._queued
-        if self._finished >= target:
-            return True
-        self.start()
-        self._flush_to = max(self._flush_to, target)
-        self._work.set()
-        self._wake.set()
+        window = self._ledger.open(target)
+        settled = False
         try:
-            async with asyncio.timeout(timeout), self._progress:
-                await self._progress.wait_for(lambda: self._finished >= target)
-        except TimeoutError:
-            return False
-        return True
+            if self._finished < target:
+                self.start()
+                self._flush_to = max(self._flush_to, target)
+                self._work.set()
+                self._wake.set()
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(timeout), self._progress:
+                        await self._progress.wait_for(lambda: self._finished >= target)
+            settled = self._finished >= target
+        finally:  # a cancelled flush hands its events on to the next, as a timed-out one
+            answer = self._ledger.close(window, settled=settled)
+        return answer
 
     async def close(self, timeout: float) -> None:  # noqa: ASYNC109
         if self._closing:
@@ -302,20 +330,23 @@ class _AsyncSender:
             while True:
                 batch, stop = await self._next_batch()
                 if batch:
+                    taken: list[UsageEvent] = []
                     if stop:
                         closed = NudgeError("the client was closed before they could be sent")
                         self._delivery.failed(batch, closed, "given up at close")
                     else:
-                        await self._deliver(http, batch)
-                    await self._finish(batch)
+                        taken = await self._deliver(http, batch)
+                    await self._finish(batch, taken)
                 if stop:
                     return
         except asyncio.CancelledError:
-            rest = self._in_flight + list(self._buffer)
-            self._in_flight = []
+            rest = (self._sending.unsent() if self._sending else []) + list(self._buffer)
+            self._sending = None
             self._buffer.clear()
             closed = NudgeError("the client was closed before they could be sent")
             self._delivery.failed(rest, closed, "given up at close")
+            for position in range(self._finished, self._queued):  # none of them was delivered
+                self._ledger.lost(position)
             self._finished = self._queued
             async with self._progress:
                 self._progress.notify_all()
@@ -323,8 +354,10 @@ class _AsyncSender:
         finally:
             await asyncio.shield(http.aclose())
 
-    async def _finish(self, batch: list[UsageEvent]) -> None:
-        self._in_flight = []
+    async def _finish(self, batch: list[UsageEvent], taken: list[UsageEvent]) -> None:
+        # Batches are sent in queue order: this one starts where the last one ended.
+        self._ledger.settled(self._finished, batch, taken)
+        self._sending = None
         self._finished += len(batch)
         async with self._progress:
             self._progress.notify_all()
@@ -356,38 +389,30 @@ class _AsyncSender:
             except TimeoutError:
                 pass
 
-    async def _deliver(self, http: httpx.AsyncClient, batch: list[UsageEvent]) -> None:
-        """Sends one batch until the service takes it, refuses it, or it is given up."""
-        started = time.monotonic()
-        attempt = 0
+    async def _deliver(self, http: httpx.AsyncClient, batch: list[UsageEvent]) -> list[UsageEvent]:
+        """Sends one batch until each of its events is delivered or reported (refused,
+        given up); returns the ones the service took."""
         self._wake.clear()  # only a flush or close from now on cuts a backoff short
+        sending = self._sending = proto.Sending(batch, self._delivery)
         try:
-            while batch:
-                self._in_flight = batch  # what a cancel at close reports as not sent
-                outcome = await self._post(http, batch)
-                if isinstance(outcome, Delivered):
-                    self._delivery.delivered(batch, outcome)
-                    return
-                if isinstance(outcome, Refused):
-                    batch = self._delivery.refused(batch, outcome)
-                    continue
-                error = outcome.error
-                elapsed = time.monotonic() - started
-                delay = self._delivery.retry_delay(batch, error, attempt=attempt, elapsed=elapsed)
-                if delay is None:
-                    return
-                attempt += 1
-                if not await self._pause(delay, server_asked=getattr(error, "retry_after", None)):
+            while (events := sending.next()) is not None:
+                delay = sending.answered(await self._post(http, events))
+                if delay is not None and not await self._pause(
+                    delay, server_asked=sending.server_asked
+                ):
                     closed = NudgeError("the client was closed while they waited for a retry")
-                    self._delivery.failed(batch, closed, "given up at close")
-                    return
+                    sending.give_up(closed, "given up at close")
         except Exception as exc:  # a bug here must not stop the delivery of later batches
             proto.logger.exception("nudge: the usage sender failed")
-            self._delivery.failed(batch, NudgeError(f"{type(exc).__name__}: {exc}"), "SDK error")
+            sending.give_up(NudgeError(f"{type(exc).__name__}: {exc}"), "SDK error")
+        return sending.taken
 
     async def _post(self, http: httpx.AsyncClient, batch: list[UsageEvent]) -> proto.Outcome:
+        content = proto.usage_content(batch)
+        if not isinstance(content, bytes):
+            return content
         try:
-            response = await http.post("/v1/usage", json=proto.usage_body(batch))
+            response = await http.post("/v1/usage", content=content, headers=proto.JSON_HEADERS)
         except httpx.HTTPError as exc:
             return proto.Failed(proto.connection_error(exc, "POST /v1/usage"))
         return proto.usage_outcome(response)

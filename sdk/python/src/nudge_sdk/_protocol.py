@@ -1,90 +1,40 @@
-"""What the sync and async clients share: argument checks, reading answers, retry decisions,
-and the counters and reports of background delivery. No network and no waiting here."""
+"""What the sync and async clients share: reading answers, retry decisions, the way of a
+usage batch to the service, and the counters and reports of background delivery. No
+network and no waiting here. (Argument checks: _checks.py; what flush() answers: _ledger.py.)"""
 
 from __future__ import annotations
 
 import logging
-import math
 import random
-import re
 import threading
 import time
-import uuid
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any, get_args
-from urllib.parse import quote
+from typing import Any
 
 import httpx
 
+from nudge_sdk._checks import json_bytes
 from nudge_sdk._version import __version__
 from nudge_sdk.errors import NudgeAPIError, NudgeConnectionError, NudgeError
 from nudge_sdk.models import (
     ClientStats,
     Prompt,
-    PromptEventType,
     RetryPolicy,
     UsageEvent,
-    UsageOp,
     parse_prompts,
 )
 
 logger = logging.getLogger("nudge_sdk")
 
 MAX_BATCH = 1000  # the service takes at most this many events in one POST /v1/usage
-ID_PATTERN = re.compile(r"[A-Za-z0-9._@+-]{1,128}")
-ID_RULE = "1-128 characters of A-Z a-z 0-9 . _ @ + -"
-METRIC_PATTERN = re.compile(r"[a-z][a-z0-9_]*")
-PROMPT_EVENT_TYPES: tuple[str, ...] = get_args(PromptEventType)
+# The service's (and nginx's default) request body limit: a batch over it goes in parts.
+MAX_BODY_BYTES = 1024 * 1024
+JSON_HEADERS = {"Content-Type": "application/json"}
 
 ErrorCallback = Callable[[NudgeError, Sequence[UsageEvent]], None]
-
-
-def check_id(name: str, value: object) -> str:
-    if not isinstance(value, str) or not ID_PATTERN.fullmatch(value):
-        raise ValueError(f"{name} must be {ID_RULE}, not {value!r}")
-    return value
-
-
-def make_event(
-    account_id: str,
-    metric: str,
-    value: float,
-    op: UsageOp,
-    event_id: str | None,
-    timestamp: datetime | None,
-) -> UsageEvent:
-    """A usage event stamped with its id and time now, so every resend of it counts once."""
-    check_id("account_id", account_id)
-    if not isinstance(metric, str) or not METRIC_PATTERN.fullmatch(metric):
-        raise ValueError(
-            f"metric must be a metric name of the rules ([a-z][a-z0-9_]*), not {metric!r}"
-        )
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise ValueError(f"value must be a finite int or float, not {value!r}")
-    if op not in ("incr", "set"):
-        raise ValueError(f'op must be "incr" or "set" (set is for gauges only), not {op!r}')
-    if event_id is None:
-        event_id = uuid.uuid4().hex
-    elif (
-        not isinstance(event_id, str)
-        or not 1 <= len(event_id) <= 256
-        or any(ord(char) < 33 or ord(char) == 127 for char in event_id)
-    ):
-        raise ValueError(
-            "event_id must be 1-256 characters without spaces or control characters, "
-            f"not {event_id!r}"
-        )
-    if timestamp is None:
-        timestamp = datetime.now(UTC)
-    elif not isinstance(timestamp, datetime) or timestamp.utcoffset() is None:
-        raise ValueError(
-            "timestamp must be a datetime with a time zone (e.g. datetime.now(UTC)), "
-            f"not {timestamp!r}"
-        )
-    return UsageEvent(event_id, account_id, metric, value, op, timestamp)
 
 
 def api_error(response: httpx.Response) -> NudgeAPIError:
@@ -166,10 +116,20 @@ class Delivered:
 
 @dataclass(frozen=True, slots=True)
 class Refused:
-    """A 4xx: resending cannot help. `bad` are the indexes of the events it names."""
+    """Resending cannot help: a 4xx, or events this SDK cannot encode. `bad` are the
+    indexes of the events it names (none: it is about the whole batch); `reasons` says
+    what is wrong with each, where it was said."""
 
-    error: NudgeAPIError
+    error: NudgeError
     bad: frozenset[int]
+    reasons: Mapping[int, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class TooLarge:
+    """The batch is over a body limit (this SDK's count, or a 413): send it in halves."""
+
+    error: NudgeError
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,7 +139,35 @@ class Failed:
     error: NudgeError
 
 
-Outcome = Delivered | Refused | Failed
+Outcome = Delivered | Refused | TooLarge | Failed
+
+
+def usage_content(batch: Sequence[UsageEvent]) -> bytes | Refused | TooLarge:
+    """The body of `POST /v1/usage` for `batch`, or why it cannot be sent as it is.
+
+    track() refuses what cannot be encoded; should an event get past it all the same,
+    only that event is refused, and the others go out without it.
+    """
+    try:
+        content = json_bytes("the batch", usage_body(batch))
+    except Exception:  # ValueError, or whatever a timestamp's own isoformat() raised
+        return _unencodable(batch)
+    if len(content) > MAX_BODY_BYTES:
+        return TooLarge(
+            NudgeError(f"{len(batch)} events are over {MAX_BODY_BYTES // 1024} KiB as JSON")
+        )
+    return content
+
+
+def _unencodable(batch: Sequence[UsageEvent]) -> Refused:
+    reasons: dict[int, str] = {}
+    for index, event in enumerate(batch):
+        try:
+            json_bytes("event", event.to_json())
+        except Exception as exc:  # a to_json that raises is as unsendable as bad text
+            reasons[index] = str(exc) if isinstance(exc, ValueError) else repr(exc)
+    error = NudgeError(f"{len(reasons) or len(batch)} usage event(s) cannot be sent as JSON")
+    return Refused(error, frozenset(reasons), reasons)
 
 
 def usage_outcome(response: httpx.Response) -> Outcome:
@@ -192,8 +180,15 @@ def usage_outcome(response: httpx.Response) -> Outcome:
     error = api_error(response)
     if retryable(error.status):
         return Failed(error)
-    bad = frozenset(item["index"] for item in error.details if isinstance(item.get("index"), int))
-    return Refused(error, bad)
+    if error.status == 413:
+        return TooLarge(error)
+    reasons: dict[int, str] = {}
+    for item in error.details:
+        index = item.get("index")
+        if isinstance(index, int) and not isinstance(index, bool):
+            said = str(item.get("message"))
+            reasons[index] = f"{reasons[index]}; {said}" if index in reasons else said
+    return Refused(error, frozenset(reasons), reasons)
 
 
 class Throttle:
@@ -225,6 +220,7 @@ class Delivery:
         self.reset()
         self._drop_log = Throttle(10.0)
         self._prompt_log = Throttle(10.0)
+        self._split_log = Throttle(10.0)
 
     def reset(self) -> None:
         """Zero counters (a forked child counts its own events, not its parent's)."""
@@ -266,7 +262,8 @@ class Delivery:
         self.count("duplicates", outcome.duplicates)
 
     def refused(self, batch: list[UsageEvent], outcome: Refused) -> list[UsageEvent]:
-        """Reports the events the service refused; returns those still worth sending.
+        """Reports the events the service (or the encoder) refused; returns those still
+        worth sending.
 
         The service validates a batch whole and applies none of it on a 422, so the
         events it did not name go out again in a batch of their own.
@@ -277,13 +274,31 @@ class Delivery:
         else:
             bad, rest = batch, []
         why = [
-            f"{_describe(batch[item['index']])}: {item.get('message')}"
-            for item in outcome.error.details
-            if item.get("index") in outcome.bad and item["index"] < len(batch)
+            f"{_describe(batch[index])}: {reason}"
+            for index, reason in sorted(outcome.reasons.items())
+            if 0 <= index < len(batch)
         ]
-        again = f"; the other {len(rest)} of the batch are sent again" if rest else ""
-        self.failed(bad, outcome.error, f"refused by the service, not retried{again}", reasons=why)
+        by_service = isinstance(outcome.error, NudgeAPIError)
+        by = "the service" if by_service else "this SDK"
+        again = "again" if by_service else "without them"
+        rest_goes = f"; the other {len(rest)} of the batch are sent {again}" if rest else ""
+        self.failed(bad, outcome.error, f"refused by {by}, not retried{rest_goes}", reasons=why)
         return rest
+
+    def split(self, batch: Sequence[UsageEvent], outcome: TooLarge) -> None:
+        """Says that `batch` goes in halves: over the service's body limit, or a proxy's."""
+        held = self._split_log.due()
+        if held is None:
+            return
+        more = f" ({held} more since the last report)" if held else ""
+        proxy = isinstance(outcome.error, NudgeAPIError)
+        (logger.warning if proxy else logger.info)(
+            "nudge: a batch of %d usage events is too large (%s); it is sent in halves%s%s",
+            len(batch),
+            outcome.error,
+            more,
+            "; lower max_batch to save the extra requests" if proxy else "",
+        )
 
     def retry_delay(
         self, batch: Sequence[UsageEvent], error: NudgeError, *, attempt: int, elapsed: float
@@ -335,8 +350,68 @@ class Delivery:
                 logger.exception("nudge: the on_error callback raised")
 
 
+class Sending:
+    """One batch on its way to the service: what to send next, given what the last send
+    got. The clients only send and wait; both decide here.
+
+    A refusal costs only the events it names (the others are sent again); a batch too
+    large for a body limit is sent in halves; a failure is resent after a backoff until
+    `RetryPolicy.max_time`, then given up. Each event ends delivered or reported.
+    """
+
+    def __init__(self, batch: list[UsageEvent], delivery: Delivery) -> None:
+        self._delivery = delivery
+        self._todo = [batch]  # the next to send last
+        self._started = time.monotonic()
+        self._attempt = 0
+        self.taken: list[UsageEvent] = []  # the events the service took
+        self.server_asked: float | None = None  # the Retry-After of the last failure
+
+    def next(self) -> list[UsageEvent] | None:
+        """The events to send now; None once every event is delivered or reported."""
+        while self._todo and not self._todo[-1]:
+            self._todo.pop()
+        return self._todo[-1] if self._todo else None
+
+    def answered(self, outcome: Outcome) -> float | None:
+        """Takes what sending `next()` got; the seconds to wait before the next send."""
+        batch = self._todo.pop()
+        if isinstance(outcome, Delivered):
+            self._delivery.delivered(batch, outcome)
+            self.taken += batch
+        elif isinstance(outcome, Refused):
+            self._todo.append(self._delivery.refused(batch, outcome))
+        elif isinstance(outcome, TooLarge):
+            if len(batch) == 1:
+                self._delivery.failed(batch, outcome.error, "over the body limit on its own")
+            else:
+                self._delivery.split(batch, outcome)
+                middle = (len(batch) + 1) // 2
+                self._todo += [batch[middle:], batch[:middle]]
+        else:
+            elapsed = time.monotonic() - self._started
+            delay = self._delivery.retry_delay(
+                batch, outcome.error, attempt=self._attempt, elapsed=elapsed
+            )
+            if delay is not None:  # else given up and reported
+                self._attempt += 1
+                self._todo.append(batch)
+                self.server_asked = getattr(outcome.error, "retry_after", None)
+            return delay
+        return None
+
+    def unsent(self) -> list[UsageEvent]:
+        """The events neither delivered nor reported yet (the ones in flight among them)."""
+        return [event for batch in reversed(self._todo) for event in batch]
+
+    def give_up(self, error: NudgeError, why: str) -> None:
+        self._delivery.failed(self.unsent(), error, why)
+        self._todo = []
+
+
 def _describe(event: UsageEvent) -> str:
-    return f"event {event.id} ({event.op} {event.metric} {event.value} of {event.account_id})"
+    # repr: an id that is not valid Unicode must not break the log handler that writes it
+    return f"event {event.id!r} ({event.op} {event.metric} {event.value} of {event.account_id})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -395,38 +470,6 @@ def configure(
 
 def usage_body(batch: Sequence[UsageEvent]) -> dict[str, Any]:
     return {"events": [event.to_json() for event in batch]}
-
-
-def account_path(account_id: str) -> str:
-    return f"/v1/accounts/{quote(check_id('account_id', account_id), safe='')}"
-
-
-def event_path(prompt_id: str, event_type: str) -> str:
-    if not isinstance(prompt_id, str) or not prompt_id:
-        raise ValueError(
-            f"prompt_id must be the id of a prompt from get_prompts, not {prompt_id!r}"
-        )
-    if event_type not in PROMPT_EVENT_TYPES:
-        raise ValueError(f"type must be one of {', '.join(PROMPT_EVENT_TYPES)}, not {event_type!r}")
-    return f"/v1/prompts/{quote(prompt_id, safe='')}/events"
-
-
-def plan_body(plan: str | None, attributes: Mapping[str, Any] | None) -> dict[str, Any]:
-    body: dict[str, Any] = {}
-    if plan is not None:
-        body["plan"] = plan
-    if attributes is not None:
-        body["attributes"] = dict(attributes)
-    return body
-
-
-def prompt_params(account_id: str, user_id: str | None, placement: str | None) -> dict[str, str]:
-    params = {"account_id": account_id}
-    if user_id is not None:
-        params["user_id"] = user_id
-    if placement is not None:
-        params["placement"] = placement
-    return params
 
 
 def prompts_or_reason(response: httpx.Response) -> list[Prompt] | str:

@@ -16,8 +16,10 @@ from typing import Any
 
 import httpx
 
+from nudge_sdk import _checks as checks
 from nudge_sdk import _protocol as proto
-from nudge_sdk._protocol import Config, Delivered, Delivery, ErrorCallback, Refused, logger
+from nudge_sdk._ledger import Ledger
+from nudge_sdk._protocol import Config, Delivery, ErrorCallback, logger
 from nudge_sdk._tokens import mint_client_token
 from nudge_sdk.errors import NudgeError
 from nudge_sdk.models import (
@@ -91,15 +93,23 @@ class NudgeClient:
         """Queues a usage event and returns its id at once; None if it was dropped.
 
         The id (yours, or a fresh uuid4 hex) is fixed now, so every resend counts once.
-        A full queue drops the event: counted in `stats.dropped`, logged. Raises
-        ValueError only for an argument the service would refuse.
+        A full queue drops the event: counted in `stats.dropped`, logged, and the next
+        flush() answers False. Raises ValueError, before any I/O, for an argument the
+        service always refuses (README: "Which calls raise").
         """
-        event = proto.make_event(account_id, metric, value, op, event_id, timestamp)
+        event = checks.make_event(account_id, metric, value, op, event_id, timestamp)
         return event.id if self._sender.put(event) else None
 
     def flush(self, timeout: float | None = 10.0) -> bool:
-        """Sends everything tracked so far; True once all of it was delivered or reported
-        failed, False if `timeout` seconds passed first (the rest stays queued)."""
+        """Sends everything tracked so far and waits for it (up to `timeout` seconds; None:
+        no limit). True only when every event tracked since the previous flush() was
+        delivered (accepted, or a duplicate the service had counted already).
+
+        False when any of them was not: dropped by track() (a full queue, a closed
+        client), refused, or given up; each such event makes one flush() answer False,
+        and is also in `stats` and handed to `on_error`. False too when `timeout` passed
+        first: the rest stays queued, and the next flush() answers for it as well.
+        """
         return self._sender.flush(timeout)
 
     @property
@@ -111,23 +121,28 @@ class NudgeClient:
     def set_plan(
         self, account_id: str, plan: str | None, attributes: Mapping[str, Any] | None = None
     ) -> Account:
-        """Creates or updates the account (PUT); `attributes` replace the stored ones."""
-        path = proto.account_path(account_id)
-        return parse_account(
-            self._call("PUT", path, json=proto.plan_body(plan, attributes), idempotent=True)
-        )
+        """Creates or updates the account (PUT); `attributes` replace the stored ones.
+        ValueError, before any I/O, for a plan or attributes that cannot be sent as JSON."""
+        path = checks.account_path(account_id)
+        body = checks.plan_body(plan, attributes)
+        return parse_account(self._call("PUT", path, body=body, idempotent=True))
 
     def get_account(self, account_id: str) -> Account:
         """The account, its plan and its usage of every metric, with limits."""
-        return parse_account(self._call("GET", proto.account_path(account_id), idempotent=True))
+        return parse_account(self._call("GET", checks.account_path(account_id), idempotent=True))
 
     def get_prompts(
         self, account_id: str, user_id: str | None = None, placement: str | None = None
     ) -> list[Prompt]:
-        """The prompts to show now; [] on any error, timeout or degraded answer (never raises)."""
+        """The prompts to show now; [] on any error, timeout or degraded answer (never raises).
+        Text that cannot be sent (not valid Unicode) answers [] too, before any I/O."""
         timeout = self._config.prompt_timeout
         try:
-            params = proto.prompt_params(account_id, user_id, placement)
+            params = checks.prompt_params(account_id, user_id, placement)
+        except ValueError as exc:
+            self._delivery.prompt_failed(str(exc))
+            return []
+        try:
             answer = proto.prompts_or_reason(self._get_within(timeout, "/v1/prompts", params))
         except httpx.TimeoutException:
             answer = f"no answer within prompt_timeout ({timeout} s)"
@@ -160,8 +175,10 @@ class NudgeClient:
 
     def report_event(self, prompt_id: str, type: PromptEventType) -> None:
         """Reports what the user did with a prompt: shown, clicked, dismissed or converted."""
-        path = proto.event_path(prompt_id, type)
-        self._call("POST", path, json={"type": type}, idempotent=False)
+        path = checks.event_path(prompt_id, type)
+        self._call(
+            "POST", path, body=checks.json_bytes("the event", {"type": type}), idempotent=False
+        )
 
     def mint_client_token(
         self,
@@ -176,12 +193,13 @@ class NudgeClient:
         secret = signing_secret or self._config.signing_secret
         return mint_client_token(account_id, user_id, ttl=ttl, signing_secret=secret)
 
-    def _call(self, method: str, path: str, *, json: Any = None, idempotent: bool) -> Any:
+    def _call(self, method: str, path: str, *, body: bytes | None = None, idempotent: bool) -> Any:
         policy = self._config.retry
+        headers = proto.JSON_HEADERS if body is not None else None
         attempt = 0
         while True:
             try:
-                response = self._client().request(method, path, json=json)
+                response = self._client().request(method, path, content=body, headers=headers)
                 return proto.answer_json(response, f"{method} {path}")
             except httpx.HTTPError as exc:
                 error: NudgeError = proto.connection_error(exc, f"{method} {path}")
@@ -257,6 +275,7 @@ class _Sender:
         self._queued = 0  # events ever queued
         self._finished = 0  # of those, delivered or reported failed (in queue order)
         self._flush_to = 0  # flush() asked for everything up to this many queued
+        self._ledger = Ledger()  # what each flush() answers
         self._closing = False
         self._thread: threading.Thread | None = None
 
@@ -291,19 +310,28 @@ class _Sender:
                 if len(self._buffer) == self._config.max_batch:
                     self._work.notify()
                 return True
+            self._ledger.dropped()
         self._delivery.dropped(reason)
         return False
 
     def flush(self, timeout: float | None) -> bool:
         with self._lock:
             target = self._queued
-            if self._finished >= target:
-                return True
-            self._flush_to = max(self._flush_to, target)
-            self._work.notify()
-        self._wake.set()
-        with self._lock:
-            return self._progress.wait_for(lambda: self._finished >= target, timeout)
+            window = self._ledger.open(target)
+            waiting = self._finished < target
+            if waiting:
+                self._flush_to = max(self._flush_to, target)
+                self._work.notify()
+        if waiting:
+            self._wake.set()
+        settled = False
+        try:
+            with self._lock:
+                settled = self._progress.wait_for(lambda: self._finished >= target, timeout)
+        finally:
+            with self._lock:
+                answer = self._ledger.close(window, settled=settled)
+        return answer
 
     def close(self, timeout: float) -> None:
         with self._lock:
@@ -341,12 +369,14 @@ class _Sender:
             while True:
                 batch, stop = self._next_batch()
                 if batch:
+                    taken: list[UsageEvent] = []
                     if stop:
                         closed = NudgeError("the client was closed before they could be sent")
                         self._delivery.failed(batch, closed, "given up at close")
                     else:
-                        self._deliver(http, batch)
-                    with self._lock:
+                        taken = self._deliver(http, batch)
+                    with self._lock:  # batches are sent in queue order: this one starts here
+                        self._ledger.settled(self._finished, batch, taken)
                         self._finished += len(batch)
                         self._progress.notify_all()
                 if stop:
@@ -378,37 +408,28 @@ class _Sender:
                     return [self._buffer.popleft() for _ in range(size)], False
                 self._work.wait(due - now)
 
-    def _deliver(self, http: httpx.Client, batch: list[UsageEvent]) -> None:
-        """Sends one batch until the service takes it, refuses it, or it is given up."""
-        started = time.monotonic()
-        attempt = 0
+    def _deliver(self, http: httpx.Client, batch: list[UsageEvent]) -> list[UsageEvent]:
+        """Sends one batch until each of its events is delivered or reported (refused,
+        given up); returns the ones the service took."""
         self._wake.clear()  # only a flush or close from now on cuts a backoff short
+        sending = proto.Sending(batch, self._delivery)
         try:
-            while batch:
-                outcome = self._post(http, batch)
-                if isinstance(outcome, Delivered):
-                    self._delivery.delivered(batch, outcome)
-                    return
-                if isinstance(outcome, Refused):
-                    batch = self._delivery.refused(batch, outcome)
-                    continue
-                error = outcome.error
-                elapsed = time.monotonic() - started
-                delay = self._delivery.retry_delay(batch, error, attempt=attempt, elapsed=elapsed)
-                if delay is None:
-                    return
-                attempt += 1
-                if not self._pause(delay, server_asked=getattr(error, "retry_after", None)):
+            while (events := sending.next()) is not None:
+                delay = sending.answered(self._post(http, events))
+                if delay is not None and not self._pause(delay, server_asked=sending.server_asked):
                     closed = NudgeError("the client was closed while they waited for a retry")
-                    self._delivery.failed(batch, closed, "given up at close")
-                    return
+                    sending.give_up(closed, "given up at close")
         except Exception as exc:  # a bug here must not stop the delivery of later batches
             logger.exception("nudge: the usage sender failed")
-            self._delivery.failed(batch, NudgeError(f"{type(exc).__name__}: {exc}"), "SDK error")
+            sending.give_up(NudgeError(f"{type(exc).__name__}: {exc}"), "SDK error")
+        return sending.taken
 
     def _post(self, http: httpx.Client, batch: list[UsageEvent]) -> proto.Outcome:
+        content = proto.usage_content(batch)
+        if not isinstance(content, bytes):
+            return content
         try:
-            response = http.post("/v1/usage", json=proto.usage_body(batch))
+            response = http.post("/v1/usage", content=content, headers=proto.JSON_HEADERS)
         except httpx.HTTPError as exc:
             return proto.Failed(proto.connection_error(exc, "POST /v1/usage"))
         return proto.usage_outcome(response)

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import jwt
 
-from nudge_sdk._protocol import check_id
+from nudge_sdk._checks import check_id
 from nudge_sdk.errors import NudgeError
 
 

@@ -4,8 +4,10 @@
     ├── NudgeConnectionError    the service could not be reached, or did not answer in time
     └── NudgeAPIError           the service answered with an error: status, code, message, details
 
-Arguments the service would refuse (an op other than incr/set, an id outside the
-alphabet, a naive timestamp) raise `ValueError` at the call, before any I/O.
+Arguments the service always refuses (an op other than incr/set, an id outside the
+alphabet, a value over 1e15, a naive timestamp, text that is not valid Unicode) raise
+`ValueError` at the call, before any I/O. Events this SDK could not send all the same
+reach `on_error` with a plain `NudgeError`.
 """
 
 from __future__ import annotations

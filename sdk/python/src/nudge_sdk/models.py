@@ -117,7 +117,7 @@ class ClientStats:
     sent: int  # events the service acknowledged (duplicates included)
     duplicates: int  # of those, events it had counted before: a resend after a lost answer
     dropped: int  # events track() refused: the queue was full, or the client closed
-    failed: int  # events the service refused (4xx), or given up after max_time or at close
+    failed: int  # refused (4xx, or not sendable as JSON), or given up after max_time or at close
     retried: int  # resends of usage batches
     pending: int  # events queued or in flight
     prompt_failures: int  # get_prompts calls that failed open (error, timeout, degraded)
