@@ -211,7 +211,11 @@ class Plotline:
         # flush interval. The demo flushes now so that the page's next prompt check sees
         # it. Bounded: if Nudge is away, the event stays queued and is sent later.
         delivered = await self.nudge.flush(timeout=FLUSH_TIMEOUT)
-        calls.append("flush()" if delivered else "flush(): not delivered yet, still queued")
+        calls.append(
+            "flush()"
+            if delivered
+            else "flush(): not all delivered (queued, or dropped: see the log)"
+        )
 
     async def _limit(self, workspace: Workspace, metric: str, calls: list[str]) -> float | None:
         """The plan's limit on `metric` as Nudge knows it; None if unlimited or unknown."""
