@@ -10,8 +10,8 @@ import httpx
 from tests.attacks.conftest import StartService
 from tests.attacks.load import run_load
 from tests.conftest import API_KEY
-from tests.support.blackhole_proxy import BlackholeProxy
 from tests.support.redis_server import RedisServer
+from tests.support.tcp_proxy import TcpProxy
 
 BUDGET_SECONDS = 0.050  # NUDGE_REDIS_TIMEOUT_MS, the default
 # What a loaded 2-core machine adds to a timed-out Redis call: the event loop serving
@@ -27,8 +27,8 @@ def prompts(http: httpx.Client) -> httpx.Response:
 def test_with_redis_black_holed_under_load_every_answer_is_200_degraded_within_budget(
     redis_server: RedisServer, redis_url: str, start_service: StartService
 ) -> None:
-    with BlackholeProxy(redis_server.port) as proxy:
-        service = start_service(redis_url=proxy.url)
+    with TcpProxy(redis_server.port) as proxy:
+        service = start_service(redis_url=proxy.redis_url)
         with service.admin() as http:
             http.put("/v1/accounts/acme", json={"plan": "free"})
             seats = {"id": "s", "account_id": "acme", "metric": "seats", "value": 3, "op": "set"}

@@ -18,8 +18,8 @@ from nudge_sdk import (
 )
 
 from tests.sdk.conftest import Service
-from tests.sdk.proxy import AnswerLosingProxy
 from tests.sdk.test_calls import SLACK
+from tests.support.tcp_proxy import TcpProxy
 
 FAST_RETRY = RetryPolicy(backoff_base=0.05, backoff_max=0.2)
 PROMPT_TIMEOUT = 0.3
@@ -55,7 +55,7 @@ async def test_tracked_usage_is_sent_after_flush_interval(
 async def test_a_batch_whose_answer_was_lost_is_counted_once(
     service: Service, async_nudge: Callable[..., AsyncNudgeClient]
 ) -> None:
-    with AnswerLosingProxy(service.port) as proxy:
+    with TcpProxy(service.port) as proxy:
         async with async_nudge(proxy.url, flush_interval=60, retry=FAST_RETRY) as client:
             proxy.lose_answers(1)
             for _ in range(5):

@@ -19,15 +19,15 @@ import pytest
 from nudge_sdk import NudgeAPIError, NudgeClient, NudgeError, UsageEvent
 
 from tests.sdk.conftest import Service
-from tests.sdk.proxy import AnswerLosingProxy
+from tests.support.tcp_proxy import TcpProxy
 
 LONE = "\ud800"  # a high surrogate without its pair
 LOW = "\udc80"  # what surrogateescape makes of the byte 0x80
 
 
 @pytest.fixture
-def proxy(service: Service) -> Iterator[AnswerLosingProxy]:
-    with AnswerLosingProxy(service.port) as counting:
+def proxy(service: Service) -> Iterator[TcpProxy]:
+    with TcpProxy(service.port) as counting:
         yield counting
 
 
@@ -42,7 +42,7 @@ def proxy(service: Service) -> Iterator[AnswerLosingProxy]:
 )
 def test_track_refuses_text_that_is_not_valid_unicode_before_any_io(
     nudge: Callable[..., NudgeClient],
-    proxy: AnswerLosingProxy,
+    proxy: TcpProxy,
     arguments: dict[str, str],
     message: str,
 ) -> None:
@@ -124,7 +124,7 @@ def test_timestamps_are_left_to_the_services_clock_and_cost_only_their_own_event
 )
 def test_set_plan_refuses_attributes_that_cannot_be_sent_as_json_before_any_io(
     nudge: Callable[..., NudgeClient],
-    proxy: AnswerLosingProxy,
+    proxy: TcpProxy,
     attributes: dict[Any, Any],
     message: str,
 ) -> None:
@@ -136,7 +136,7 @@ def test_set_plan_refuses_attributes_that_cannot_be_sent_as_json_before_any_io(
 
 
 def test_set_plan_refuses_a_plan_that_is_not_valid_unicode_before_any_io(
-    nudge: Callable[..., NudgeClient], proxy: AnswerLosingProxy
+    nudge: Callable[..., NudgeClient], proxy: TcpProxy
 ) -> None:
     client = nudge(proxy.url)
 
@@ -150,7 +150,7 @@ def test_set_plan_refuses_a_plan_that_is_not_valid_unicode_before_any_io(
 
 
 def test_report_event_refuses_a_prompt_id_that_is_not_valid_unicode_before_any_io(
-    nudge: Callable[..., NudgeClient], proxy: AnswerLosingProxy
+    nudge: Callable[..., NudgeClient], proxy: TcpProxy
 ) -> None:
     client = nudge(proxy.url)
 
@@ -169,7 +169,7 @@ def test_report_event_refuses_a_prompt_id_that_is_not_valid_unicode_before_any_i
 )
 def test_get_prompts_fails_open_on_text_that_is_not_valid_unicode_before_any_io(
     nudge: Callable[..., NudgeClient],
-    proxy: AnswerLosingProxy,
+    proxy: TcpProxy,
     caplog: pytest.LogCaptureFixture,
     arguments: dict[str, str],
     named: str,

@@ -21,8 +21,8 @@ from nudge_sdk import (
 
 from tests.conftest import API_KEY
 from tests.sdk.conftest import Service, wait_until
-from tests.sdk.proxy import AnswerLosingProxy
 from tests.support.redis_server import RedisServer
+from tests.support.tcp_proxy import TcpProxy
 
 Reports = list[tuple[NudgeError, Sequence[UsageEvent]]]
 FAST_RETRY = RetryPolicy(backoff_base=0.05, backoff_max=0.2)
@@ -58,7 +58,7 @@ def test_tracked_usage_is_sent_after_flush_interval_without_a_flush(
 def test_a_batch_whose_answer_was_lost_is_resent_with_the_same_ids_and_counted_once(
     service: Service, nudge: Callable[..., NudgeClient]
 ) -> None:
-    with AnswerLosingProxy(service.port) as proxy:
+    with TcpProxy(service.port) as proxy:
         client = nudge(proxy.url, flush_interval=60, retry=FAST_RETRY)
         proxy.lose_answers(2)  # applied by the service twice over, answered to nobody
         for _ in range(5):
