@@ -7,7 +7,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -18,26 +17,17 @@ import httpx
 import pytest
 
 from tests.conftest import REPO
-from tests.support.redis_server import free_port, redis_server_binary
+from tests.support.redis_server import free_port, port_is_free, redis_server_binary
 
 READY = re.compile(r"Plotline, the Nudge demo, is ready: (\S+)")
 START_TIMEOUT = 60.0
-
-
-def _free(port: int) -> bool:
-    with socket.socket() as probe:
-        try:
-            probe.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-        return True
 
 
 def free_port_pair() -> int:
     """A free port whose next port is free too (the demo's default is PORT + 1)."""
     for _ in range(50):
         port = free_port()
-        if port < 65535 and _free(port + 1):
+        if port < 65535 and port_is_free(port + 1):
             return port
     raise RuntimeError("no two free neighbouring ports on 127.0.0.1")
 

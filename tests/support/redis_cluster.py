@@ -4,11 +4,10 @@
 from __future__ import annotations
 
 import random
-import socket
 import time
 from pathlib import Path
 
-from tests.support.redis_server import RedisServer
+from tests.support.redis_server import RedisServer, port_is_free
 
 SLOTS = 16384
 BUS_PORT_OFFSET = 10000  # Redis's cluster bus listens on port + 10000
@@ -18,18 +17,9 @@ def _port_with_free_bus() -> int:
     """A free port whose cluster-bus port (+10000) is free and valid too."""
     for _ in range(200):
         port = random.randint(20000, 40000)
-        if all(_free(p) for p in (port, port + BUS_PORT_OFFSET)):
+        if all(port_is_free(p) for p in (port, port + BUS_PORT_OFFSET)):
             return port
     raise RuntimeError("no free port pair for a Redis Cluster node")
-
-
-def _free(port: int) -> bool:
-    with socket.socket() as probe:
-        try:
-            probe.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-        return True
 
 
 class RedisCluster:
