@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
@@ -17,12 +17,14 @@ import redis
 import sqlalchemy
 from prometheus_client.parser import text_string_to_metric_families
 
+from app.settings import Settings
 from tests.support.redis_server import RedisServer
 
 NudgeFactory = Callable[..., AbstractAsyncContextManager[httpx.AsyncClient]]
 
 # The issue's bound for a degraded answer; the default budget is 50 ms.
 DEGRADED_BOUND_SECONDS = 0.100
+DEFAULT_BUDGET_MS = Settings.model_fields["redis_timeout_ms"].default
 DEGRADED = {"prompts": [], "degraded": True}
 PARAMS = {"account_id": "acme", "user_id": "ana"}
 
@@ -43,6 +45,13 @@ def degraded_total(metrics_text: str) -> float:
 
 async def degraded_count(client: httpx.AsyncClient) -> float:
     return degraded_total((await client.get("/metrics")).text)
+
+
+@pytest.fixture
+async def client(nudge_app: NudgeFactory) -> AsyncIterator[httpx.AsyncClient]:
+    """The app on the product's own Redis budget (the suite's other tests get more)."""
+    async with nudge_app(redis_timeout_ms=DEFAULT_BUDGET_MS) as http:
+        yield http
 
 
 @pytest.fixture
