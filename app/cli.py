@@ -165,33 +165,27 @@ def _serve(args: argparse.Namespace) -> int:
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(levelname)s:     %(name)s: %(message)s"
     )
-    credentials_problem = settings.credentials_problem()
-    if credentials_problem:
-        print(f"nudge: refusing to start: {credentials_problem}", file=sys.stderr)
-        return 2
-    result = load_rules_dir(settings.rules_dir)
-    if result.rules is None:
-        for problem in result.problems:
-            print(problem.report(), file=sys.stderr)
-        print(
-            f"nudge: refusing to start: {len(result.problems)} error(s) in the rule files",
-            file=sys.stderr,
-        )
-        return 1
     base_url = f"http://{args.host}:{args.port}"
     print(f"Nudge starting on {base_url} with the rules in {settings.rules_dir}", flush=True)
+    app = create_app(settings, base_url=base_url)
     forwarded = args.forwarded_allow_ips or os.environ.get("FORWARDED_ALLOW_IPS")
-    uvicorn.run(
-        create_app(settings, base_url=base_url),
-        host=args.host,
-        port=args.port,
-        log_level=settings.log_level,
-        http=bounded_protocol(header_timeout_seconds=settings.header_timeout_seconds),
-        # The client address (what NUDGE_AUTH_FAILURE_LIMIT counts by) is the connection's
-        # peer unless the proxies whose X-Forwarded-For to believe are named.
-        proxy_headers=bool(forwarded),
-        forwarded_allow_ips=forwarded or None,
-    )
+    try:
+        uvicorn.run(
+            app,
+            host=args.host,
+            port=args.port,
+            log_level=settings.log_level,
+            http=bounded_protocol(header_timeout_seconds=settings.header_timeout_seconds),
+            # The client address (what NUDGE_AUTH_FAILURE_LIMIT counts by) is the
+            # connection's peer unless the proxies whose X-Forwarded-For to believe are named.
+            proxy_headers=bool(forwarded),
+            forwarded_allow_ips=forwarded or None,
+        )
+    except SystemExit:
+        refused = app.state.startup_error  # reported by the app as it refused to start
+        if refused is not None:
+            return int(refused.exit_code)
+        raise
     return 0
 
 

@@ -1,5 +1,5 @@
-"""The FastAPI application. `create_app(settings)` builds it; its lifespan owns Redis
-(embedded or not), the database engine and the rule set.
+"""The FastAPI application. `create_app(settings)` builds it; its lifespan starts the
+service (app/startup.py, the composition root) and stops it.
 
 `uvicorn app.main:app` serves `app`, whose settings are read from the environment
 when it starts, not when this module is imported.
@@ -7,56 +7,25 @@ when it starts, not when this module is imported.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import gc
-import logging
-import secrets
 import sys
-from collections.abc import AsyncIterator, Coroutine
+from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
-from sqlalchemy import Engine
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.api.cors import CorsFromSettings
 from app.api.error_handlers import install_error_handlers
 from app.api.request_guard import RequestGuardMiddleware
 from app.api.routes import accounts, ops, prompts, rules, signals, usage
 from app.clock import Clock, utc_now
-from app.embedded_redis import EmbeddedRedis
-from app.errors import RulesInvalid
 from app.observability import Metrics, RequestMetricsMiddleware
-from app.runtime import Runtime
-from app.services.accounts import AccountService
-from app.services.authentication import Authenticator
-from app.services.firing import FiringTracker
-from app.services.prompt_ids import PromptIdCodec
-from app.services.prompts import PromptService
-from app.services.rule_registry import RuleRegistry
-from app.services.rule_watcher import watching_rules
-from app.settings import Settings, load_settings
-from app.store import database
-from app.store.accounts import SqlStore
-from app.store.counters import CounterStore
-from app.store.redis_client import create_redis
-from app.store.rule_versions import RuleVersionStore
-from app.store.signals import SignalStore
-
-log = logging.getLogger("nudge")
-
-# Non-prompt Redis calls (usage writes, account reads) get this budget; the prompt
-# path has its own, much tighter one (NUDGE_REDIS_TIMEOUT_MS).
-STORE_TIMEOUT_SECONDS = 2.0
-
-
-class StartupError(RuntimeError):
-    """The service cannot start as configured; the message says what to change."""
+from app.settings import Settings
+from app.startup import StartupError, settings_or_refuse, start
 
 
 def create_app(
@@ -67,13 +36,19 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with AsyncExitStack() as stack:
-            app.state.runtime = await _start(
-                settings or load_settings(),
-                clock=clock,
-                metrics=metrics,
-                stack=stack,
-                base_url=base_url,
-            )
+            try:
+                app.state.runtime = await start(
+                    settings or settings_or_refuse(),
+                    clock=clock,
+                    metrics=metrics,
+                    stack=stack,
+                    base_url=base_url,
+                )
+            except StartupError as refused:
+                # Said once, in words; the server is told only that start-up failed.
+                app.state.startup_error = refused
+                print(refused.report(), file=sys.stderr, flush=True)
+                raise
             # What start-up built lives as long as the app: keep it out of the garbage
             # collector's full passes, which otherwise stall the event loop for tens of ms.
             gc.collect()
@@ -87,6 +62,7 @@ def create_app(
         summary="In-app upgrade prompts driven by per-account usage",
         lifespan=lifespan,
     )
+    app.state.startup_error = None
     install_error_handlers(app)
     # The prompt path first: routes are matched in order, and it is the hot one.
     app.router.routes.append(prompts.PROMPTS_ROUTE)
@@ -97,7 +73,29 @@ def create_app(
     app.add_middleware(RequestGuardMiddleware)
     app.add_middleware(RequestMetricsMiddleware, metrics=metrics)
     app.add_middleware(CorsFromSettings)  # outermost: preflights never reach the routes
+    app.add_middleware(QuietRefusal)
     return app
+
+
+class QuietRefusal:
+    """A start refused with a StartupError has been reported in words (rule errors as
+    `nudge rules check` prints them); keep the traceback of it out of the server's log."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "lifespan":
+            await self.app(scope, receive, send)
+            return
+
+        async def quiet(message: Message) -> None:
+            refused = scope["app"].state.startup_error is not None
+            if message["type"] == "lifespan.startup.failed" and refused:
+                message = {**message, "message": ""}
+            await send(message)
+
+        await self.app(scope, receive, quiet)
 
 
 def _document(app: FastAPI, *routes: APIRoute) -> None:
@@ -114,161 +112,6 @@ def _document(app: FastAPI, *routes: APIRoute) -> None:
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
-
-
-async def _run_in_background(
-    stack: AsyncExitStack, work: Coroutine[Any, Any, None], *, name: str
-) -> None:
-    """Run `work` as a task until the stack unwinds, then cancel it and wait for it."""
-    task = asyncio.create_task(work, name=name)
-
-    async def cancel() -> None:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-
-    stack.push_async_callback(cancel)
-
-
-async def _start(
-    settings: Settings,
-    *,
-    clock: Clock,
-    metrics: Metrics,
-    stack: AsyncExitStack,
-    base_url: str | None,
-) -> Runtime:
-    credentials = _credentials(settings)
-
-    redis_url = settings.redis_url
-    if redis_url is None:
-        embedded = EmbeddedRedis(settings.data_dir)
-        redis_url = embedded.start()
-        stack.callback(embedded.stop)
-        # Registered after stop, so it is cancelled first and never restarts a stopped server.
-        await _run_in_background(stack, embedded.supervise(), name="nudge-embedded-redis")
-        log.info("embedded redis-server on %s, data in %s", redis_url, embedded.data_dir)
-    redis = create_redis(
-        redis_url, cluster=settings.redis_cluster, timeout_seconds=STORE_TIMEOUT_SECONDS
-    )
-    stack.push_async_callback(redis.aclose)
-
-    engine = database.create_database_engine(settings.database_url)
-    stack.callback(engine.dispose)
-    _prepare_database(engine)
-
-    registry = RuleRegistry(settings.rules_dir, metrics, versions=RuleVersionStore(engine))
-    if settings.rules_watch:
-        # Every process (each uvicorn worker) watches for itself, so all pick up an edit.
-        # Watching starts before the first load, so no edit can slip in between.
-        await stack.enter_async_context(
-            watching_rules(registry, clock=clock, debounce_ms=settings.rules_debounce_ms)
-        )
-    try:
-        await registry.reload(now=clock())
-    except RulesInvalid as exc:
-        for detail in exc.details:
-            print(
-                f"{detail['file']}:{detail['line']}:{detail['column']}: {detail['message']}",
-                file=sys.stderr,
-            )
-        raise StartupError(f"refusing to start: {exc.message}") from None
-
-    counters = CounterStore(
-        redis,
-        prompt_timeout_seconds=settings.redis_timeout_seconds,
-        dedupe_ttl_seconds=settings.dedupe_ttl_hours * 3600,
-    )
-    sql = SqlStore(engine)
-    signals = SignalStore(engine)
-    firing = FiringTracker(counters, signals, metrics)
-    codec = PromptIdCodec(credentials.signing_secret)
-    if credentials.generated_key or credentials.generated_secret:
-        _announce(credentials, base_url, settings.data_dir)
-    return Runtime(
-        settings=settings,
-        auth=Authenticator.from_settings(
-            settings,
-            api_keys=credentials.api_keys,
-            signing_secret=credentials.signing_secret,
-            clock=clock,
-        ),
-        clock=clock,
-        metrics=metrics,
-        registry=registry,
-        counters=counters,
-        sql=sql,
-        signals=signals,
-        firing=firing,
-        codec=codec,
-        prompts=PromptService(counters, codec, metrics),
-        accounts=AccountService(sql, counters, signals, firing),
-    )
-
-
-@dataclass(frozen=True)
-class _Credentials:
-    api_keys: tuple[str, ...]
-    signing_secret: str
-    generated_key: str | None  # set only when generated here, to be printed once
-    generated_secret: str | None
-
-
-def _credentials(settings: Settings) -> _Credentials:
-    """Keys and secret from settings; what is missing is generated (embedded default only)."""
-    problem = settings.credentials_problem()
-    if problem:
-        raise StartupError(problem)
-    keys = tuple(key.get_secret_value() for key in settings.api_keys)
-    secret = settings.signing_secret.get_secret_value() if settings.signing_secret else None
-    generated_key = None if keys else secrets.token_urlsafe(32)
-    generated_secret = None if secret else secrets.token_urlsafe(48)
-    return _Credentials(
-        api_keys=keys or (str(generated_key),),
-        signing_secret=secret or str(generated_secret),
-        generated_key=generated_key,
-        generated_secret=generated_secret,
-    )
-
-
-def _prepare_database(engine: Engine) -> None:
-    if database.is_sqlite(engine):
-        database.upgrade(engine)
-        return
-    current, head = database.current_revision(engine), database.head_revision(engine)
-    if current != head:
-        raise StartupError(
-            f"the database is at migration {current or '(none)'}, this version needs {head}: "
-            "run `nudge db upgrade` first"
-        )
-
-
-def _announce(credentials: _Credentials, base_url: str | None, data_dir: Path) -> None:
-    """Print what was generated once, to the terminal only (never to the logs)."""
-    url = base_url or "http://127.0.0.1:8000"
-    auth = '-H "Authorization: Bearer $NUDGE_KEY"'
-    key = credentials.generated_key or "<one of NUDGE_API_KEYS>"
-    lines = [
-        "",
-        "Nudge is running on the embedded default "
-        f"(its own redis-server, SQLite under {data_dir}/).",
-        "Generated for this run only (set NUDGE_API_KEYS and NUDGE_SIGNING_SECRET to keep them):",
-    ]
-    if credentials.generated_key:
-        lines.append(f"  secret key:     {credentials.generated_key}")
-    if credentials.generated_secret:
-        lines.append(f"  signing secret: {credentials.generated_secret}")
-    lines += [
-        "",
-        "Try it:",
-        f"  export NUDGE_URL={url} NUDGE_KEY={key}",
-        f'  curl -s -X PUT "$NUDGE_URL/v1/accounts/acme" {auth} '
-        + "-H 'Content-Type: application/json' -d '{\"plan\": \"free\"}'",
-        f'  curl -s "$NUDGE_URL/v1/prompts?account_id=acme" {auth}',
-        f"  API docs: {url}/docs",
-        "",
-    ]
-    print("\n".join(lines), flush=True)
 
 
 app = create_app()

@@ -16,6 +16,7 @@ import sys
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from app.commands.rule_loading import load_rules_or_report
 from app.commands.settings import load_cli_settings
 from app.commands.store_access import (
     NoStore,
@@ -23,7 +24,6 @@ from app.commands.store_access import (
     open_counters,
     store_address,
 )
-from app.engine.loader import load_rules_dir
 from app.engine.model import RuleSet
 from app.engine.templating import format_number
 from app.errors import StoreUnavailable
@@ -79,17 +79,9 @@ def run(args: argparse.Namespace) -> int:
         return 2
     settings = load_cli_settings()
     rules_dir = str(settings.rules_dir)
-    loaded = load_rules_dir(rules_dir)
-    if loaded.rules is None:
-        for error in loaded.problems:
-            print(error.report(), file=sys.stderr)
-        print(
-            f"nudge: the rules in {rules_dir} have {len(loaded.problems)} error(s); fix them "
-            f"(`nudge rules check {rules_dir}` lists them) and run again",
-            file=sys.stderr,
-        )
+    rules = load_rules_or_report(rules_dir)
+    if rules is None:
         return 1
-    rules = loaded.rules
     try:
         address = store_address(settings)
         explained = asyncio.run(

@@ -18,6 +18,7 @@ import time
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, TextIO
 
+from app.commands.rule_loading import load_rules_or_report
 from app.commands.settings import load_cli_settings
 from app.commands.store_access import (
     NoStore,
@@ -25,7 +26,6 @@ from app.commands.store_access import (
     open_scan,
     store_address,
 )
-from app.engine.loader import load_rules_dir
 from app.engine.model import RuleSet
 from app.errors import StoreUnavailable
 from app.services.impact import ImpactReport, TriggerImpact, measure_impact
@@ -65,8 +65,8 @@ def run(args: argparse.Namespace) -> int:
     """Load both rule sets, read every account, print the counts; the exit code."""
     settings = load_cli_settings()
     live_dir = str(args.live or settings.rules_dir)
-    live = _load("live", live_dir)
-    proposed = _load("proposed", args.proposed)
+    live = load_rules_or_report(live_dir, which="live ")
+    proposed = load_rules_or_report(args.proposed, which="proposed ")
     if live is None or proposed is None:
         return 1
     try:
@@ -124,20 +124,6 @@ def skipped_note(report: ImpactReport) -> str:
 def _clear(progress: TerminalProgress | None) -> None:
     if progress is not None:
         progress.clear()
-
-
-def _load(which: str, directory: str) -> RuleSet | None:
-    """The rule set in `directory`, or None after printing its errors as `rules check` does."""
-    result = load_rules_dir(directory)
-    if result.rules is None:
-        for problem in result.problems:
-            print(problem.report(), file=sys.stderr)
-        print(
-            f"nudge: the {which} rules in {directory} have {len(result.problems)} error(s); "
-            f"fix them (`nudge rules check {directory}` lists them) and run again",
-            file=sys.stderr,
-        )
-    return result.rules
 
 
 async def _measure(

@@ -13,8 +13,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+from app.commands.rule_loading import load_rules_or_report
 from app.commands.settings import load_cli_settings
-from app.engine.loader import TESTS_FOLDER, load_rules_dir
+from app.engine.loader import TESTS_FOLDER
 from app.engine.model import RuleSet
 from app.engine.problems import Problem
 from app.engine.rule_tests import (
@@ -46,17 +47,11 @@ def add_parser(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     directory = args.dir or str(load_cli_settings().rules_dir)
-    loaded = load_rules_dir(directory)
-    if loaded.rules is None:
-        for problem in loaded.problems:
-            print(problem.report())
-        print(
-            f"{len(loaded.problems)} error(s) in the rules in {directory}: the rules must load "
-            f"before they can be tested (see `nudge rules check {directory}`)",
-            file=sys.stderr,
-        )
+    rules = load_rules_or_report(
+        directory, then="test again: the rules must load before they can be tested"
+    )
+    if rules is None:
         return 1
-    rules = loaded.rules
     sources, errors = read_rule_test_files(directory)
     if not sources and not errors:
         print(

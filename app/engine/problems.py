@@ -6,6 +6,7 @@ at a rule that loads but probably does not do what its author meant.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -57,3 +58,9 @@ class Problem:
         if self.excerpt is not None:
             found["excerpt"] = self.excerpt
         return found
+
+
+def report_problems(problems: Iterable[Problem]) -> str:
+    """Problems as a terminal shows them, one `report()` after the other: the one format
+    of `nudge rules check`, of every command that needs the rules, and of a refused start."""
+    return "\n".join(problem.report() for problem in problems)

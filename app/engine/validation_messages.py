@@ -10,7 +10,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from app.engine.problems import Problem
-from app.engine.schema import RuleFileSpec, trigger_keys_problem
+from app.engine.schema import RuleFileSpec, TriggerSpec, trigger_keys_problem
 from app.engine.source import DataPath, SourceDocument
 
 
@@ -54,11 +54,13 @@ def _trigger_keys_problems(exc: ValidationError, document: SourceDocument) -> li
         if error["type"] == "trigger_keys"
     }
     triggers = document.data.get("triggers") if isinstance(document.data, dict) else None
+    allowed = list(_fields(TriggerSpec))
     problems = []
     for index, trigger in enumerate(triggers if isinstance(triggers, list) else ()):
         if not isinstance(trigger, dict) or ("triggers", index) in reported:
             continue
-        message = trigger_keys_problem([key for key, value in trigger.items() if value is not None])
+        present = [_as_meant(str(key), allowed) for key, v in trigger.items() if v is not None]
+        message = trigger_keys_problem(present)
         if message is not None:
             path = ("triggers", index)
             problems.append(document.problem(path, _context(document, path) + message))
@@ -77,6 +79,14 @@ def reported_errors(exc: ValidationError, *, model: type[BaseModel]) -> list[Any
             if hint:
                 misspelled.add((*path[:-1], hint[0]))
     return [e for e in errors if not (e["type"] == "missing" and _path(e) in misspelled)]
+
+
+def _as_meant(key: str, allowed: list[str]) -> str:
+    """An unknown key read as the known key it resembles (reported as a typo on its own)."""
+    if key in allowed:
+        return key
+    hint = difflib.get_close_matches(key, allowed, n=1)
+    return hint[0] if hint else key
 
 
 def _path(error: Any) -> DataPath:

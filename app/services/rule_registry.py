@@ -86,8 +86,9 @@ class RuleRegistry:
             self.last_error = ReloadError(at=now, message=message, problems=result.problems)
             self._metrics.rules_reloads.labels(result="failure").inc()
             self._metrics.rules_last_reload_success.set(0)
-            for problem in result.problems:
-                log.warning("rule reload rejected: %s", problem)
+            if self._live is not None:  # a first load's problems are the caller's to report
+                for problem in result.problems:
+                    log.warning("rule reload rejected: %s", problem)
             raise RulesInvalid(
                 message + "; the last good rule set stays live",
                 details=[p.as_detail() for p in result.problems],

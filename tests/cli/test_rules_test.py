@@ -165,7 +165,7 @@ def test_rules_that_do_not_load_are_not_tested(rules_dir: Path) -> None:
     done = run_nudge("rules", "test", str(rules_dir))
 
     assert done.returncode == 1
-    assert f"{core}:{line_of(core, 'threshhold')}:5: " in done.stdout
+    assert f"{core}:{line_of(core, 'threshhold')}:5: " in done.stderr
     assert "passed" not in done.stdout
     assert "the rules must load before they can be tested" in done.stderr
 

@@ -420,7 +420,7 @@ async def test_an_invalid_proposed_rule_set_is_reported_with_its_location_and_ex
     assert code == 1
     assert out == ""
     assert re.search(rf"{re.escape(str(core))}:\d+:\d+: .*unknown key \"threshhold\"", err)
-    assert f"the proposed rules in {broken} have 2 error(s)" in err
+    assert f"the proposed rules in {broken} have 1 error(s)" in err
 
 
 async def test_an_unreachable_redis_url_exits_2_naming_it(

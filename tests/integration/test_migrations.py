@@ -14,7 +14,7 @@ import pytest
 import sqlalchemy
 from sqlalchemy import Engine
 
-from app.main import StartupError
+from app.startup import StartupError
 from app.store import database
 
 REPO = Path(__file__).resolve().parents[2]

@@ -169,11 +169,26 @@ def test_no_rule_files_is_an_error() -> None:
     assert [p.message for p in problems] == ["no *.yaml or *.yml rule files found"]
 
 
-def test_a_misspelled_required_key_is_one_mistake_not_also_a_missing_key() -> None:
-    text = PLANS + "triggers:\n  - {id: t, metric: seats, threshold: 1, prompt: {titel: b}}\n"
-    problems = _problems(text)
+@pytest.mark.parametrize(
+    ("trigger_text", "typo"),
+    [
+        ("{id: t, metric: seats, threshold: 1, prompt: {titel: b}}", "titel"),
+        ("{id: t, metric: seats, threshhold: 1, prompt: {title: b}}", "threshhold"),
+    ],
+)
+def test_a_misspelled_required_key_is_one_mistake_not_also_a_missing_key(
+    trigger_text: str, typo: str
+) -> None:
+    problems = _problems(PLANS + f"triggers:\n  - {trigger_text}\n")
     assert len(problems) == 1
-    assert 'unknown key "titel"; did you mean "title"?' in problems[0]
+    assert f'unknown key "{typo}"; did you mean' in problems[0]
+
+
+def test_a_typo_in_another_key_still_shows_the_missing_one() -> None:
+    text = PLANS + "triggers:\n  - {id: t, metric: seats, priorty: 1, prompt: {title: b}}\n"
+    problems = _problems(text)
+    assert any('missing required key "threshold"' in problem for problem in problems)
+    assert any('unknown key "priorty"' in problem for problem in problems)
 
 
 @pytest.mark.parametrize(
