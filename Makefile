@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run demo test test-browser screenshots check lint typecheck rules bench bench-impact clean
+.PHONY: run demo test test-browser screenshots check lint typecheck rules bench bench-impact constraints clean
 
 # Install (into .venv) and run the service on the embedded default with the example rules.
 run: $(VENV)/.installed
@@ -43,8 +43,8 @@ node_modules/.package-lock.json: package.json package-lock.json
 check: lint typecheck rules
 
 lint: $(VENV)/.installed-dev
-	$(BIN)/ruff check app tests bench migrations sdk/python examples
-	$(BIN)/ruff format --check app migrations sdk/python tests/sdk examples
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 typecheck: $(VENV)/.installed-dev
 	$(BIN)/mypy
@@ -67,14 +67,25 @@ $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
-$(VENV)/.installed: pyproject.toml | $(VENV)/bin/python
-	$(BIN)/pip install --quiet -e .
+# Installs take the versions in constraints.txt: what CI tested, on every machine.
+$(VENV)/.installed: pyproject.toml constraints.txt | $(VENV)/bin/python
+	$(BIN)/pip install --quiet -c constraints.txt -e .
 	@touch $@
 
-$(VENV)/.installed-dev: pyproject.toml sdk/python/pyproject.toml | $(VENV)/bin/python
-	$(BIN)/pip install --quiet -e '.[dev]'
-	$(BIN)/pip install --quiet -e sdk/python
+$(VENV)/.installed-dev: pyproject.toml sdk/python/pyproject.toml constraints.txt | $(VENV)/bin/python
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev]' -e sdk/python
 	@touch $@ $(VENV)/.installed
+
+# Regenerate constraints.txt from pyproject.toml's ranges (newest versions that fit),
+# in a throwaway venv; run `make test` before committing the result.
+constraints:
+	rm -rf .venv-constraints
+	$(PYTHON) -m venv .venv-constraints
+	.venv-constraints/bin/pip install --quiet --upgrade pip
+	.venv-constraints/bin/pip install --quiet -e '.[dev]' -e sdk/python
+	{ sed -n '1,3p' constraints.txt; .venv-constraints/bin/pip freeze --exclude-editable; } > constraints.new
+	mv constraints.new constraints.txt
+	rm -rf .venv-constraints
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache node_modules test-results
