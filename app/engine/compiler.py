@@ -36,16 +36,10 @@ from app.engine.schema import (
 )
 from app.engine.source import DataPath, SourceDocument
 from app.engine.templating import METRIC_PLACEHOLDERS, Template, compile_template
+from app.engine.vocabulary import COUNTER_WINDOWS, PROMPT_TEXT_FIELDS, CapKey, spelled_out
 
 T = TypeVar("T")
-
-# The prompt texts that take placeholders, as paths under `prompt`.
-TEMPLATE_FIELDS: tuple[tuple[str, ...], ...] = (
-    ("title",),
-    ("body",),
-    ("cta", "label"),
-    ("cta", "url"),
-)
+K = TypeVar("K", bound=str)  # a name: of a metric, a plan, a trigger, a cap
 
 
 @dataclass
@@ -75,7 +69,7 @@ class _Merged:
     metrics: dict[str, _Located[MetricSpec]] = field(default_factory=dict)
     plans: dict[str, _Located[PlanSpec]] = field(default_factory=dict)
     triggers: dict[str, _Located[TriggerSpec]] = field(default_factory=dict)
-    caps: dict[str, _Located[list[CapSpec]]] = field(default_factory=dict)
+    caps: dict[CapKey, _Located[list[CapSpec]]] = field(default_factory=dict)
     default_plan: _Located[str] | None = None
 
 
@@ -204,8 +198,8 @@ def _merge(
 
 
 def _add(
-    table: dict[str, _Located[T]],
-    name: str,
+    table: dict[K, _Located[T]],
+    name: K,
     located: _Located[T],
     kind: str,
     problems: list[Problem],
@@ -228,7 +222,7 @@ def _check_windows(merged: _Merged, problems: list[Problem]) -> None:
         if metric.spec.type == "counter" and metric.spec.window is None:
             problems.append(
                 metric.problem(
-                    f'metric "{name}": a counter needs a window (hour, day, week or month)'
+                    f'metric "{name}": a counter needs a window ({spelled_out(COUNTER_WINDOWS)})'
                 )
             )
         if metric.spec.type == "gauge" and metric.spec.window is not None:
@@ -284,9 +278,6 @@ def _names(table: dict[str, _Located[T]]) -> str:
     return ", ".join(sorted(table)) or "(none)"
 
 
-PROMPT_TEXTS = (("title",), ("body",), ("cta", "label"), ("cta", "url"))
-
-
 def problems_in_raw(
     document: SourceDocument, *, metric_names: Collection[str] | None
 ) -> list[Problem]:
@@ -308,10 +299,10 @@ def problems_in_raw(
             try:
                 compile_condition(when, metrics=metric_names)
             except ExpressionError as exc:
-                path = ("triggers", index, "when")
+                path: DataPath = ("triggers", index, "when")
                 problems.append(_condition_problem(document, path, name, when, exc))
         prompt = trigger.get("prompt")
-        for subpath in PROMPT_TEXTS:
+        for subpath in PROMPT_TEXT_FIELDS:
             text: object = prompt
             for key in subpath:
                 text = text.get(key) if isinstance(text, dict) else None
@@ -392,7 +383,7 @@ def _compile_trigger(
             ("when",),
             ("plans",),
             ("placements",),
-            *(("prompt", *field) for field in TEMPLATE_FIELDS),
+            *(("prompt", *field) for field in PROMPT_TEXT_FIELDS),
         ),
     )
 

@@ -24,30 +24,13 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Literal
 
 from app.engine.durations import format_duration
 from app.engine.expressions import Environment
 from app.engine.model import AccountState, Cap, Impression, Plan, RuleSet, Trigger
 from app.engine.templating import format_number
+from app.engine.vocabulary import Outcome
 
-Outcome = Literal[
-    "shown",  # returned to the user
-    "shadow",  # mode: shadow, and would have been returned
-    "signal",  # a signal-only trigger that fires
-    "unknown_plan",  # the account's plan is not in the rules
-    "not_for_plan",  # the trigger lists plans, and not this one
-    "no_upgrade",  # the plan has no upgrade_to and the trigger lists no plans
-    "no_limit",  # a percentage threshold on a plan without a limit (or a limit of 0)
-    "below_threshold",
-    "condition_false",
-    "pending",  # holds, but not yet for as long as `for:` asks
-    "placement",  # not shown in the placement asked for
-    "outranked",  # another trigger wins this metric
-    "cooldown",  # this user dismissed it
-    "max_impressions",  # shown to this user as often as it may be
-    "capped",  # a rule-set cap is reached
-]
 # The outcomes at which a trigger fires for the account (only this user's own history
 # or caps hold its prompt back).
 FIRING: frozenset[Outcome] = frozenset(

@@ -9,9 +9,16 @@ from typing import Any
 
 from app.engine.durations import format_duration
 from app.engine.expressions import Condition
-from app.engine.schema import CapScope, MetricType, SignalType, Style
 from app.engine.templating import Template
-from app.engine.windows import WindowName
+from app.engine.vocabulary import (
+    ANY_STYLE,
+    CapKey,
+    CapScope,
+    CounterWindow,
+    MetricType,
+    PromptStyle,
+    SignalType,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,7 +41,7 @@ class Location:
 class Metric:
     name: str
     type: MetricType
-    window: WindowName | None
+    window: CounterWindow | None
     description: str | None
     location: Location | None = field(default=None, compare=False)
 
@@ -81,7 +88,7 @@ class Threshold:
 
 @dataclass(frozen=True, slots=True)
 class PromptTemplate:
-    style: Style
+    style: PromptStyle
     title: Template
     body: Template | None
     cta_label: Template | None
@@ -100,12 +107,12 @@ class Frequency:
 class Cap:
     """A rule-set-wide frequency cap on the prompts of one style (`any`: of every style)."""
 
-    key: str  # a style, or "any"
+    key: CapKey
     limit: Frequency
     scope: CapScope
 
     def counts(self, style: str) -> bool:
-        return self.key == "any" or self.key == style
+        return self.key == ANY_STYLE or self.key == style
 
     def __str__(self) -> str:
         """As written, with its scope: "modal: 1 per 1d per user"."""
@@ -133,7 +140,7 @@ class Trigger:
     signal: SignalType | None = None
     # The windows of the counters it reads (as `metric:` or in `when:`): a hold that began
     # in one window ends with it, since the count starts again at zero.
-    counter_windows: frozenset[WindowName] = frozenset()
+    counter_windows: frozenset[CounterWindow] = frozenset()
     # With `for:`, a fingerprint of what the hold is about (metric, threshold, condition,
     # plans, duration): a pending mark made under other rules for this id is not kept.
     hold_fingerprint: str = ""

@@ -14,7 +14,8 @@ from typing import Annotated, Any
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictStr
 from pydantic.json_schema import WithJsonSchema
 
-from app.engine.schema import TRIGGER_ID, Style
+from app.engine.schema import TRIGGER_ID
+from app.engine.vocabulary import PROMPT_STYLES, PromptStyle, spelled_out
 
 # The clock of a case that gives no `now`: fixed, so that a test means the same every day.
 DEFAULT_NOW = datetime(2026, 1, 1, tzinfo=UTC)
@@ -85,7 +86,7 @@ class PromptExpect(_Strict):
     """One prompt the case expects; only the keys given are compared."""
 
     trigger: TriggerRef = Field(description="The trigger whose prompt this is")
-    style: Style | None = Field(None, description="banner, modal, inline or toast")
+    style: PromptStyle | None = Field(None, description=spelled_out(PROMPT_STYLES))
     title: StrictStr | None = Field(None, description="The rendered title")
     body: StrictStr | None = Field(None, description="The rendered body")
     cta: CtaExpect | None = Field(None, description="The rendered call to action: {label, url}")

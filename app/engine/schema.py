@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Collection
-from typing import Annotated, Literal, Self
+from typing import Annotated, Self
 
 from pydantic import (
     AfterValidator,
@@ -27,21 +27,21 @@ from pydantic.json_schema import WithJsonSchema
 from pydantic_core import PydanticCustomError
 
 from app.engine.durations import parse_duration
+from app.engine.vocabulary import (
+    CapKey,
+    CapScope,
+    CounterWindow,
+    MetricType,
+    PromptStyle,
+    SignalType,
+    TriggerMode,
+)
 
 METRIC_OR_PLAN_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 TRIGGER_ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 PERCENT = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*%\s*$")
 # What parse_duration accepts, for editors (the JSON Schema); the loader parses for real.
 DURATION = r"^\s*\d+[mhdw]\s*$"
-
-MetricType = Literal["gauge", "counter"]
-Window = Literal["hour", "day", "week", "month"]
-Style = Literal["banner", "modal", "inline", "toast"]
-Mode = Literal["live", "shadow"]
-SignalType = Literal["pql"]
-CapScope = Literal["user", "account"]
-# What a rule-set cap counts: the prompts of one style, or `any` prompt.
-CapKey = Literal["banner", "modal", "inline", "toast", "any"]
 
 
 def _name(value: str) -> str:
@@ -148,7 +148,7 @@ class MetricSpec(_Strict):
         description="gauge: a level the app sets or moves (seats, dashboards); "
         "counter: a count that starts again at zero each window"
     )
-    window: Window | None = Field(
+    window: CounterWindow | None = Field(
         None,
         description="The calendar window (UTC) a counter counts in; required for a counter, "
         "not allowed on a gauge",
@@ -213,7 +213,7 @@ class CtaSpec(_Strict):
 class PromptSpec(_Strict):
     """What the frontend shows when the trigger fires."""
 
-    style: Style = Field("banner", description="How the frontend shows the prompt")
+    style: PromptStyle = Field("banner", description="How the frontend shows the prompt")
     title: StrictStr = Field(description="The headline; placeholders such as {usage} allowed")
     body: StrictStr | None = Field(None, description="The text under it; placeholders allowed")
     cta: CtaSpec | None = Field(None, description="The call to action: {label, url}")
@@ -300,7 +300,7 @@ class TriggerSpec(_Strict):
         description="Per user: after the prompt was shown `count` times within `per`, stop "
         "showing it until the oldest of those is older than `per`",
     )
-    mode: Mode = Field(
+    mode: TriggerMode = Field(
         "live",
         description="shadow: evaluate and count in metrics (nudge_prompts_shadowed_total), "
         "never show and never signal",
