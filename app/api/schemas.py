@@ -16,7 +16,7 @@ from pydantic import (
     Field,
 )
 
-from app.engine.vocabulary import (
+from app.engine import (
     SIGNAL_TYPES,
     CounterWindow,
     Outcome,

@@ -25,8 +25,7 @@ from app.commands.store_access import (
     open_scan,
     store_address,
 )
-from app.engine.loader import load_rules_dir
-from app.engine.model import RuleSet
+from app.engine import RuleSet, load_rules_dir
 from app.errors import StoreUnavailable
 from app.services.impact import ImpactReport, TriggerImpact, measure_impact
 

@@ -14,12 +14,13 @@ from pathlib import Path
 from typing import Any
 
 from app.commands.settings import load_cli_settings
-from app.engine.loader import TESTS_FOLDER, load_rules_dir
-from app.engine.model import RuleSet
-from app.engine.problems import Problem
-from app.engine.rule_tests import (
+from app.engine import (
+    TESTS_FOLDER,
     CaseResult,
+    Problem,
+    RuleSet,
     RuleTestFile,
+    load_rules_dir,
     parse_rule_tests,
     read_rule_test_files,
     run_case,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from app.engine.model import RuleSet
+from app.engine import RuleSet
 from app.services.prompt_ids import PromptRef
 from app.store.accounts import PromptEventRecord, SqlStore
 from app.store.counters import CounterStore

@@ -8,9 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from app.engine.model import RuleSet
-from app.engine.vocabulary import UsageOp
-from app.engine.windows import window_end, window_id
+from app.engine import RuleSet, UsageOp, window_end, window_id
 from app.errors import InvalidRequest
 from app.store.counters import CounterStore, UsageWrite
 

@@ -20,8 +20,7 @@ from typing import Any
 
 from redis.exceptions import RedisClusterException, RedisError, ResponseError
 
-from app.engine.model import AccountState, RuleSet
-from app.engine.vocabulary import UsageOp
+from app.engine import AccountState, RuleSet, UsageOp
 from app.errors import StoreUnavailable
 from app.store import keys
 from app.store.account_state import AccountMirror, AccountSnapshot, StateRead, pending_mark

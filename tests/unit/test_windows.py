@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 import pytest
 
+from app.engine.model.windows import window_end, window_id, window_start
 from app.engine.vocabulary import CounterWindow
-from app.engine.windows import window_end, window_id, window_start
 
 
 def at(text: str) -> datetime:

@@ -10,10 +10,10 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 
-from app.engine.evaluator import RenderedPrompt, render
-from app.engine.model import Location, Plan, RuleSet, Trigger
+from app.engine.model.evaluation import RenderedPrompt, render
+from app.engine.model.rule_set import Location, Plan, RuleSet, Trigger
+from app.engine.model.templating import Template
 from app.engine.problems import Problem
-from app.engine.templating import Template
 from app.engine.vocabulary import PROMPT_TEXT_FIELDS
 
 # The prompt texts of a trigger, as `key_locations` names them ("prompt.cta.label") ->

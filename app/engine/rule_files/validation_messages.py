@@ -10,8 +10,8 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from app.engine.problems import Problem
-from app.engine.schema import RuleFileSpec, trigger_keys_problem
-from app.engine.source import DataPath, SourceDocument
+from app.engine.rule_files.schema import RuleFileSpec, trigger_keys_problem
+from app.engine.rule_files.source import DataPath, SourceDocument
 from app.engine.vocabulary import ANY_STYLE, PROMPT_STYLES
 
 

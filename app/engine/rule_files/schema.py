@@ -7,13 +7,10 @@ which sees the whole merged rule set.
 
 from __future__ import annotations
 
-import math
-import re
 from collections.abc import Collection
 from typing import Annotated, Self
 
 from pydantic import (
-    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -23,10 +20,9 @@ from pydantic import (
     model_validator,
 )
 from pydantic.config import JsonDict
-from pydantic.json_schema import WithJsonSchema
 from pydantic_core import PydanticCustomError
 
-from app.engine.durations import parse_duration
+from app.engine.rule_files.value_types import Duration, Limit, Name, Span, Threshold, TriggerId
 from app.engine.vocabulary import (
     CapKey,
     CapScope,
@@ -37,110 +33,12 @@ from app.engine.vocabulary import (
     TriggerMode,
 )
 
-METRIC_OR_PLAN_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
-TRIGGER_ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
-PERCENT = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*%\s*$")
-# What parse_duration accepts, for editors (the JSON Schema); the loader parses for real.
-DURATION = r"^\s*\d+[mhdw]\s*$"
-
-
-def _name(value: str) -> str:
-    if not METRIC_OR_PLAN_NAME.match(value):
-        raise ValueError(
-            f'"{value}" is not a valid name: use lowercase letters, digits and _, '
-            "starting with a letter"
-        )
-    return value
-
-
-def _trigger_id(value: str) -> str:
-    if not TRIGGER_ID.match(value):
-        raise ValueError(
-            f'"{value}" is not a valid trigger id: use lowercase letters, digits and -, '
-            "starting with a letter or digit"
-        )
-    return value
-
-
-def _duration(value: str) -> str:
-    parse_duration(value)
-    return value
-
-
-def _span(value: str) -> str:
-    if not parse_duration(value):
-        raise ValueError(f'"{value}" is no time at all; write a span such as 30m, 12h or 7d')
-    return value
-
-
-def _is_number(value: object) -> bool:
-    # YAML's .nan and .inf are floats, but no usage can be compared with them.
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
-
-
-def _limit(value: object) -> object:
-    if not _is_number(value):
-        raise ValueError(f"{value!r} is not a number; write a limit such as 10 or 2.5")
-    if value < 0:  # type: ignore[operator]
-        raise ValueError(f"{value} is negative; a limit is 0 or more")
-    return value
-
-
-def _threshold(value: object) -> object:
-    if isinstance(value, str):
-        if PERCENT.match(value) is None:
-            raise ValueError(
-                f'"{value}" is not a threshold: write a number (an absolute usage level) '
-                "or a percentage of the plan's limit such as 80%"
-            )
-        return value
-    if not _is_number(value):
-        raise ValueError(
-            f"{value!r} is not a threshold: write a number or a percentage such as 80%"
-        )
-    if value < 0:  # type: ignore[operator]
-        raise ValueError(f"{value} is negative; a threshold is 0 or more")
-    return value
-
-
-# WithJsonSchema only says, for editors, what the validators check; it validates nothing.
-Name = Annotated[
-    StrictStr,
-    AfterValidator(_name),
-    WithJsonSchema({"type": "string", "pattern": METRIC_OR_PLAN_NAME.pattern}),
-]
-TriggerId = Annotated[
-    StrictStr,
-    AfterValidator(_trigger_id),
-    WithJsonSchema({"type": "string", "pattern": TRIGGER_ID.pattern}),
-]
-Duration = Annotated[
-    StrictStr, AfterValidator(_duration), WithJsonSchema({"type": "string", "pattern": DURATION})
-]
-# A duration that must be more than zero: a `for:` or a `per:` of 0 would mean nothing.
-Span = Annotated[
-    StrictStr, AfterValidator(_span), WithJsonSchema({"type": "string", "pattern": DURATION})
-]
-Limit = Annotated[float, BeforeValidator(_limit), WithJsonSchema({"type": "number", "minimum": 0})]
-Threshold = Annotated[
-    float | str,
-    BeforeValidator(_threshold),
-    WithJsonSchema(
-        {
-            "anyOf": [
-                {"type": "number", "minimum": 0},
-                {"type": "string", "pattern": PERCENT.pattern},
-            ]
-        }
-    ),
-]
-
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-# The descriptions are what an editor shows on hover (see app/engine/json_schema.py).
+# The descriptions are what an editor shows on hover (see json_schema.py).
 class MetricSpec(_Strict):
     """A metric: a usage level (gauge) or a count within a window (counter)."""
 
