@@ -1,6 +1,7 @@
-"""The pure rule engine: what outside code may import of it, and nothing else.
+"""The pure rule engine; this module is its public face, all that outside code imports.
 
-Nothing here performs network or database I/O, and time is always a parameter. Inside:
+Nothing in the engine performs network or database I/O, and time is always a
+parameter. Inside:
 
 - vocabulary.py: the words of the domain (styles, windows, signal and event types...);
 - rule_files/: what a rule file may contain, and how a rules directory becomes a RuleSet;
