@@ -17,9 +17,14 @@ from typing import TYPE_CHECKING
 
 from app.commands import rules_explain, rules_impact, rules_test
 from app.commands.settings import load_cli_settings
-from app.engine.durations import format_duration, parse_duration
-from app.engine.json_schema import rule_file_schema_json, rule_tests_schema_json
-from app.engine.loader import LoadResult, load_rules_dir
+from app.engine import (
+    LoadResult,
+    format_duration,
+    load_rules_dir,
+    parse_duration,
+    rule_file_schema_json,
+    rule_tests_schema_json,
+)
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine

@@ -10,7 +10,7 @@ from typing import Annotated
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from app.engine.durations import parse_duration
+from app.engine import parse_duration
 from app.services.rate_limits import Rate, parse_rate
 
 MIN_SECRET_LENGTH = 32

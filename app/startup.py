@@ -24,7 +24,7 @@ from sqlalchemy import Engine
 
 from app.clock import Clock
 from app.embedded_redis import EmbeddedRedis
-from app.engine.problems import Problem, report_problems
+from app.engine import Problem, report_problems
 from app.errors import RulesInvalid
 from app.observability import Metrics
 from app.runtime import Runtime

@@ -25,8 +25,7 @@ from typing import Any
 from fastapi import FastAPI
 from redis.asyncio import Redis
 
-from app.engine.loader import load_rules_dir
-from app.engine.windows import window_id
+from app.engine import load_rules_dir, window_id
 from app.store import keys
 
 _state: dict[str, Any] = {}

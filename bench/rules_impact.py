@@ -39,7 +39,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from app.embedded_redis import free_port  # noqa: E402
-from app.engine.windows import window_id  # noqa: E402
+from app.engine import window_id  # noqa: E402
 from app.store import keys  # noqa: E402
 
 WRITE_BATCH = 2_000  # accounts per MSET

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import math
 from datetime import datetime
-from typing import Annotated, Any, Literal, get_args
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -16,8 +16,15 @@ from pydantic import (
     Field,
 )
 
-from app.engine.decisions import Outcome
-from app.engine.schema import SignalType
+from app.engine import (
+    SIGNAL_TYPES,
+    CounterWindow,
+    Outcome,
+    PromptEventType,
+    PromptStyle,
+    SignalType,
+    UsageOp,
+)
 from app.identifiers import ID_REGEX
 from app.services.signal_feed import ACCOUNT_SIGNALS, InvalidCursor, decode_cursor
 
@@ -77,7 +84,7 @@ class UsageEventIn(_Body):
     account_id: AccountId
     metric: str = Field(examples=["seats"])
     value: Annotated[float, BeforeValidator(_json_number)] = 1
-    op: Literal["incr", "set"] = "incr"
+    op: UsageOp = "incr"
     timestamp: Annotated[AwareDatetime | None, BeforeValidator(_rfc3339)] = Field(
         default=None, description="RFC 3339 with a time zone; default: now."
     )
@@ -117,7 +124,7 @@ class AccountIn(_Body):
 class UsageOut(BaseModel):
     value: int | float
     limit: int | float | None = Field(description="null where the plan has no limit")
-    window: Literal["hour", "day", "week", "month"] | None = Field(
+    window: CounterWindow | None = Field(
         default=None, description="Counters only: the calendar window (UTC)"
     )
     resets_at: datetime | None = Field(default=None, description="Counters only: when it resets")
@@ -176,7 +183,7 @@ class PromptOut(BaseModel):
     limit: int | float | None
     plan: str
     upgrade_plan: str | None
-    style: Literal["banner", "modal", "inline", "toast"]
+    style: PromptStyle
     title: str
     body: str | None
     cta: CtaOut | None
@@ -204,7 +211,6 @@ class PromptQuery(BaseModel):
     )
 
 
-SIGNAL_TYPES: tuple[str, ...] = get_args(SignalType)
 MAX_SIGNALS_PAGE = 1000
 
 
@@ -275,7 +281,7 @@ class SignalQuery(BaseModel):
 
 
 class PromptEventIn(_Body):
-    type: Literal["shown", "clicked", "dismissed", "converted"]
+    type: PromptEventType
 
 
 class AcceptedOut(BaseModel):

@@ -10,9 +10,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from app.engine.loader import load_rules_dir
-from app.engine.model import RuleSet
-from app.engine.problems import report_problems
+from app.engine import RuleSet, load_rules_dir, report_problems
 
 
 def load_rules_or_report(

@@ -24,8 +24,7 @@ from app.commands.store_access import (
     open_counters,
     store_address,
 )
-from app.engine.model import RuleSet
-from app.engine.templating import format_number
+from app.engine import RuleSet, format_number
 from app.errors import StoreUnavailable
 from app.identifiers import ID_RULE, is_valid_id
 from app.services.explain import explain_account

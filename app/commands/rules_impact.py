@@ -26,7 +26,7 @@ from app.commands.store_access import (
     open_scan,
     store_address,
 )
-from app.engine.model import RuleSet
+from app.engine import RuleSet
 from app.errors import StoreUnavailable
 from app.services.impact import ImpactReport, TriggerImpact, measure_impact
 

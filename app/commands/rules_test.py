@@ -15,11 +15,11 @@ from typing import Any
 
 from app.commands.rule_loading import load_rules_or_report
 from app.commands.settings import load_cli_settings
-from app.engine.loader import TESTS_FOLDER
-from app.engine.model import RuleSet
-from app.engine.problems import Problem
-from app.engine.rule_tests import (
+from app.engine import (
+    TESTS_FOLDER,
     CaseResult,
+    Problem,
+    RuleSet,
     RuleTestFile,
     parse_rule_tests,
     read_rule_test_files,

@@ -1,7 +1,7 @@
 """Problems found in rule files, each located by file, line and column.
 
-An error stops a rule set from loading; a warning (see app/engine/lint.py) points
-at a rule that loads but probably does not do what its author meant.
+An error stops a rule set from loading; a warning (see rule_files/lint.py) points at a
+rule that loads but probably does not do what its author meant.
 """
 
 from __future__ import annotations

@@ -6,9 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from app.engine.model import RuleSet
-from app.engine.templating import json_number
-from app.engine.windows import window_end
+from app.engine import RuleSet, json_number, window_end
 from app.errors import InvalidRequest
 from app.services.firing import FiringTracker
 from app.services.signal_feed import ACCOUNT_SIGNALS, describe_signal

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 
 import jwt
 
-from app.engine.durations import format_duration
+from app.engine import format_duration
 from app.identifiers import is_valid_id
 
 

@@ -2,7 +2,7 @@
 
 The API (`GET /v1/accounts/{id}/explain`) and the CLI (`nudge rules explain`) both
 answer with `explain_account`: the account's state read as the prompt path reads it
-(one MGET), then the prompt path's own `decide`, so the explanation is what
+(one MGET), then the prompt path's own `evaluate`, so the explanation is what
 `GET /v1/prompts` would do at that moment, step by step.
 """
 
@@ -11,9 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from app.engine.decisions import Decision, decide
-from app.engine.model import RuleSet
-from app.engine.templating import json_number
+from app.engine import Decision, RuleSet, evaluate, json_number
 from app.store.counters import CounterStore
 
 
@@ -32,7 +30,7 @@ async def explain_account(
     StoreUnavailable when Redis does not answer.
     """
     state = await counters.read_state(account_id, user_id, rules, now=now)
-    decisions = decide(rules, state, placement=placement, now=now)
+    decisions = evaluate(rules, state, placement=placement, now=now).decisions
     return {
         "account_id": account_id,
         "plan": state.plan if state.plan is not None else rules.default_plan,

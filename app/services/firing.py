@@ -23,8 +23,7 @@ from collections.abc import Collection
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from app.engine.decisions import firing_signals, holding_triggers, resolve_plan
-from app.engine.model import AccountState, RuleSet
+from app.engine import AccountState, RuleSet, evaluate, holding_triggers, resolve_plan
 from app.errors import StoreUnavailable
 from app.observability import Metrics
 from app.store.counters import CounterStore
@@ -58,7 +57,7 @@ class FiringTracker:
     async def _settle_account(self, account_id: str, *, rules: RuleSet, now: datetime) -> None:
         try:
             state = await self._settle_pending(account_id, rules=rules, now=now)
-            for trigger in firing_signals(rules, state, now=now):
+            for trigger in evaluate(rules, state, placement=None, now=now).signals:
                 await self._record_signal(account_id, trigger.id, rules, state, now=now)
         except StoreUnavailable as exc:
             self.metrics.firing_errors.inc()

@@ -18,8 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Literal, Protocol
 
-from app.engine.decisions import decide
-from app.engine.model import AccountState, RuleSet, Trigger
+from app.engine import AccountState, RuleSet, Trigger, evaluate
 
 if TYPE_CHECKING:
     from app.store.account_scan import AccountScan, Unreadable
@@ -34,7 +33,7 @@ def firing(rules: RuleSet, state: AccountState, *, now: datetime) -> frozenset[s
     prompt wins its metric, or their signal fires."""
     return frozenset(
         decision.trigger.id
-        for decision in decide(rules, state, placement=None, now=now)
+        for decision in evaluate(rules, state, placement=None, now=now).decisions
         if decision.fires or decision.signal
     )
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from app.engine.model import RuleSet
+from app.engine import PromptEventType, RuleSet
 from app.services.prompt_ids import PromptRef
 from app.store.accounts import PromptEventRecord, SqlStore
 from app.store.counters import CounterStore
@@ -20,7 +20,7 @@ MIN_IMPRESSIONS_COUNT = 10
 
 async def record_prompt_event(
     ref: PromptRef,
-    event_type: str,
+    event_type: PromptEventType,
     *,
     prompt_digest: str,
     rules: RuleSet,

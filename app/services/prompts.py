@@ -8,10 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from app.engine.decisions import decide
-from app.engine.evaluator import RenderedPrompt, shown_prompts
-from app.engine.model import RuleSet
-from app.engine.templating import json_number
+from app.engine import RenderedPrompt, RuleSet, evaluate, json_number
 from app.errors import StoreUnavailable
 from app.observability import Metrics
 from app.services.prompt_ids import PromptIdCodec, PromptRef
@@ -49,12 +46,12 @@ class PromptService:
             self.metrics.prompts_degraded.inc()
             self._log_degraded(exc)
             return PromptAnswer(prompts=[], degraded=True)
-        decisions = decide(rules, state, placement=placement, now=now, prompts_only=True)
-        for decision in decisions:
+        evaluation = evaluate(rules, state, placement=placement, now=now, prompts_only=True)
+        for decision in evaluation.decisions:
             if decision.outcome == "shadow":
                 self.metrics.prompts_shadowed.labels(trigger=decision.trigger.id).inc()
         prompts = []
-        for rendered in shown_prompts(rules, state, decisions):
+        for rendered in evaluation.prompts:
             prompt_id = self.codec.encode(PromptRef(account_id, user_id, rendered.trigger, now))
             prompts.append(prompt_json(prompt_id, rendered))
             self.metrics.prompts_served.labels(trigger=rendered.trigger).inc()

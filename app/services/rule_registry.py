@@ -10,9 +10,7 @@ from pathlib import Path
 
 import anyio.to_thread
 
-from app.engine.loader import LoadResult, load_rules_dir
-from app.engine.model import RuleSet
-from app.engine.problems import Problem
+from app.engine import LoadResult, Problem, RuleSet, load_rules_dir
 from app.errors import RulesInvalid
 from app.observability import Metrics
 from app.store.rule_versions import RuleFileDigest, RuleVersionRecord, RuleVersionStore

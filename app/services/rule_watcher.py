@@ -19,7 +19,7 @@ from pathlib import Path
 from watchfiles import Change, awatch
 
 from app.clock import Clock
-from app.engine.loader import CONFIGMAP_DATA, is_rule_file_name
+from app.engine import CONFIGMAP_DATA, is_rule_file_name
 from app.errors import RulesInvalid
 from app.services.rule_registry import RuleRegistry
 

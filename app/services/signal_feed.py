@@ -8,7 +8,7 @@ import binascii
 from datetime import datetime
 from typing import Any
 
-from app.engine.templating import json_number
+from app.engine import json_number
 from app.store.signals import SignalRecord, SignalStore
 
 ACCOUNT_SIGNALS = 20  # how many of its latest signals an account's description shows

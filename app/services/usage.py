@@ -7,10 +7,8 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Literal
 
-from app.engine.model import RuleSet
-from app.engine.windows import window_end, window_id
+from app.engine import RuleSet, UsageOp, window_end, window_id
 from app.errors import InvalidRequest
 from app.store.counters import CounterStore, UsageWrite
 
@@ -28,7 +26,7 @@ class UsageEvent:
     account_id: str
     metric: str
     value: float
-    op: Literal["incr", "set"]
+    op: UsageOp
     timestamp: datetime | None
 
 

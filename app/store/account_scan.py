@@ -30,7 +30,7 @@ from typing import Any
 
 from redis.asyncio import RedisCluster
 
-from app.engine.model import AccountState, RuleSet
+from app.engine import AccountState, RuleSet
 from app.errors import StoreUnavailable
 from app.store import keys
 from app.store.account_state import StateRead

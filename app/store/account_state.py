@@ -20,8 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from app.engine.model import AccountState, Impression, RuleSet, Trigger
-from app.engine.windows import window_end, window_id
+from app.engine import AccountState, Impression, RuleSet, Trigger, window_end, window_id
 from app.errors import StoreUnavailable
 from app.store import keys
 

@@ -16,11 +16,11 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from importlib import resources
-from typing import Any, Literal
+from typing import Any
 
 from redis.exceptions import RedisClusterException, RedisError, ResponseError
 
-from app.engine.model import AccountState, RuleSet
+from app.engine import AccountState, RuleSet, UsageOp
 from app.errors import StoreUnavailable
 from app.store import keys
 from app.store.account_state import AccountMirror, AccountSnapshot, StateRead, pending_mark
@@ -39,7 +39,7 @@ class UsageWrite:
 
     event_id: str
     metric: str
-    op: Literal["incr", "set"]
+    op: UsageOp
     value: float
     window_id: str | None  # counters: the window the event falls in
     ttl_seconds: int  # counters: how long the window's key is kept; gauges: 0

@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 import pytest
 
-from app.engine.loader import load_rules_dir
+from app.engine import load_rules_dir
 from app.runtime import Runtime
 from tests.support.clock import FakeClock
 

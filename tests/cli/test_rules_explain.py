@@ -16,9 +16,7 @@ from pathlib import Path
 import pytest
 
 from app.embedded_redis import url_file
-from app.engine.loader import load_rules_dir
-from app.engine.model import RuleSet
-from app.engine.windows import window_id
+from app.engine import RuleSet, load_rules_dir, window_id
 from app.store import keys
 from app.store.counters import CounterStore, UsageWrite
 from app.store.redis_client import create_redis

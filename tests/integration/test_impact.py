@@ -23,7 +23,7 @@ from redis.crc import key_slot
 
 from app.commands import rules_impact
 from app.embedded_redis import EmbeddedRedis, url_file
-from app.engine.loader import load_rules_dir
+from app.engine import load_rules_dir
 from app.store import keys
 from app.store.account_scan import AccountScan
 from app.store.counters import CounterStore

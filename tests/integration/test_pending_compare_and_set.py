@@ -11,9 +11,7 @@ from datetime import UTC, datetime
 import pytest
 import redis
 
-from app.engine.decisions import holding_triggers
-from app.engine.loader import load_rules
-from app.engine.model import RuleSet
+from app.engine import RuleSet, holding_triggers, load_rules
 from app.store.counters import CounterStore
 from app.store.redis_client import create_redis
 from tests.support.redis_server import RedisServer

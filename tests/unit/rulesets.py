@@ -1,4 +1,4 @@
-"""Build small rule sets from YAML text and ask the evaluator what a user sees."""
+"""Build small rule sets from YAML text and ask the engine's `evaluate` what a user sees."""
 
 from __future__ import annotations
 
@@ -7,9 +7,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from app.engine.evaluator import RenderedPrompt, evaluate
-from app.engine.loader import load_rules
-from app.engine.model import AccountState, RuleSet
+from app.engine.model.evaluation import RenderedPrompt, evaluate
+from app.engine.model.rule_set import RuleSet
+from app.engine.model.state import AccountState
+from app.engine.rule_files.loader import load_rules
 
 NOW = datetime(2024, 5, 15, 12, 0, tzinfo=UTC)
 
@@ -63,7 +64,7 @@ def prompts(
     state = AccountState(
         plan=plan, usage=usage, dismissed_at=dismissed or {}, attributes=attributes or {}
     )
-    return evaluate(rules, state, placement=placement, now=now)
+    return evaluate(rules, state, placement=placement, now=now).prompts
 
 
 def shown(

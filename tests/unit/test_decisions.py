@@ -1,4 +1,4 @@
-"""`decide` and its helpers on hand-built account states: `for:` (pending, then firing),
+"""`evaluate`'s decisions on hand-built account states: `for:` (pending, then firing),
 `max_impressions`, rule-set caps, shadow mode, signal-only triggers, and the reason a
 product manager reads for every outcome."""
 
@@ -9,9 +9,10 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from app.engine.decisions import Decision, decide, firing_signals, holding_triggers
-from app.engine.evaluator import evaluate
-from app.engine.model import AccountState, Impression, RuleSet
+from app.engine.model.decisions import Decision, holding_triggers
+from app.engine.model.evaluation import evaluate
+from app.engine.model.rule_set import RuleSet
+from app.engine.model.state import AccountState, Impression
 from tests.unit.rulesets import NOW, PLANS, rules_from
 
 HOUR = timedelta(hours=1)
@@ -42,7 +43,8 @@ def state(
 def decisions(
     rules: RuleSet, account: AccountState, *, placement: str | None = None, now: datetime = NOW
 ) -> dict[str, Decision]:
-    return {d.trigger.id: d for d in decide(rules, account, placement=placement, now=now)}
+    evaluation = evaluate(rules, account, placement=placement, now=now)
+    return {d.trigger.id: d for d in evaluation.decisions}
 
 
 def outcomes(
@@ -56,11 +58,11 @@ def shown(
     rules: RuleSet, account: AccountState, *, placement: str | None = None, now: datetime = NOW
 ) -> list[str]:
     """What the user gets, rendered through `evaluate` (the prompt path's renderer)."""
-    return [p.trigger for p in evaluate(rules, account, placement=placement, now=now)]
+    return [p.trigger for p in evaluate(rules, account, placement=placement, now=now).prompts]
 
 
 def signals(rules: RuleSet, account: AccountState, *, now: datetime = NOW) -> list[str]:
-    return [t.id for t in firing_signals(rules, account, now=now)]
+    return [t.id for t in evaluate(rules, account, placement=None, now=now).signals]
 
 
 def reason(
@@ -548,7 +550,7 @@ def test_a_shadow_trigger_never_signals() -> None:
     account = state({"seats": 3})
 
     assert signals(rules, account) == []
-    assert not any(d.signal for d in decide(rules, account, placement=None, now=NOW))
+    assert not any(d.signal for d in decisions(rules, account).values())
     assert shown(rules, account) == []
 
 
@@ -592,15 +594,15 @@ def test_a_signal_only_trigger_is_never_rendered_and_does_not_take_its_metric() 
 
 def test_the_prompt_paths_shortcut_leaves_out_signal_only_triggers_and_nothing_else() -> None:
     account = state({"seats": 3, "dashboards": 2})
-    every = decide(SIGNALLING, account, placement=None, now=NOW)
-    prompting = decide(SIGNALLING, account, placement=None, now=NOW, prompts_only=True)
+    every = evaluate(SIGNALLING, account, placement=None, now=NOW).decisions
+    prompting = evaluate(SIGNALLING, account, placement=None, now=NOW, prompts_only=True).decisions
 
     assert [d.trigger.id for d in prompting] == ["seats-almost-full", "seats-full"]
     kept = {d.trigger.id: d.outcome for d in every if d.trigger.prompt is not None}
     assert {d.trigger.id: d.outcome for d in prompting} == kept
 
 
-def test_firing_signals_lists_the_signal_triggers_that_fire_whatever_the_placement() -> None:
+def test_the_signals_are_the_signal_triggers_that_fire_whatever_the_placement() -> None:
     assert signals(SIGNALLING, state({"seats": 3, "dashboards": 2})) == [
         "seats-pql",
         "power-user",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from app.engine.describe import describe_rules
+from app.engine.model.describe import describe_rules
 from tests.unit.rulesets import SPEC_CORE, rules_from
 
 

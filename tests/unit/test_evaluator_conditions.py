@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from app.engine.lint import warnings_for
-from app.engine.loader import load_rules
+from app.engine.rule_files.lint import warnings_for
+from app.engine.rule_files.loader import load_rules
 from tests.unit.rulesets import NOW, PLANS, prompts, shown, with_triggers
 
 

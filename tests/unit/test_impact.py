@@ -8,7 +8,8 @@ from collections.abc import Mapping
 from datetime import timedelta
 
 from app.commands.rules_impact import TerminalProgress, render_text, skipped_note
-from app.engine.model import AccountState, RuleSet
+from app.engine.model.rule_set import RuleSet
+from app.engine.model.state import AccountState
 from app.services.impact import ImpactReport, ImpactTally, TriggerImpact, tally
 from app.store.account_scan import Unreadable
 from tests.unit.rulesets import NOW, trigger, with_triggers

@@ -13,8 +13,9 @@ import jsonschema
 import pytest
 import yaml
 
-from app.engine.json_schema import rule_file_schema, rule_file_schema_json
-from app.engine.loader import load_rules, read_rules_dir
+from app.engine.rule_files.json_schema import rule_file_schema, rule_file_schema_json
+from app.engine.rule_files.loader import load_rules
+from app.engine.rule_files.rules_dir import read_rules_dir
 
 REPO = Path(__file__).resolve().parent.parent.parent
 SCHEMA_FILE = REPO / "schema" / "rules.schema.json"
@@ -41,8 +42,8 @@ def _schema_errors(
 
 def test_committed_schema_is_the_generated_one() -> None:
     assert SCHEMA_FILE.read_text(encoding="utf-8") == rule_file_schema_json(), (
-        "schema/rules.schema.json is out of date with app/engine/schema.py; regenerate it "
-        "with `nudge rules schema --output schema/rules.schema.json` and commit it"
+        "schema/rules.schema.json is out of date with app/engine/rule_files/schema.py; "
+        "regenerate it with `nudge rules schema --output schema/rules.schema.json` and commit it"
     )
 
 
@@ -71,7 +72,7 @@ def test_every_key_has_a_description_for_the_editor_to_show() -> None:
         for key, field in node["properties"].items()
         if not field.get("description")
     ]
-    assert undescribed == [], "add Field(description=...) in app/engine/schema.py"
+    assert undescribed == [], "add Field(description=...) in app/engine/rule_files/schema.py"
 
 
 def test_every_mapping_forbids_unknown_keys_as_the_loader_does() -> None:

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from app.engine.loader import load_rules, load_rules_dir
 from app.engine.problems import Problem
+from app.engine.rule_files.loader import load_rules, load_rules_dir
 from tests.unit.rulesets import SPEC_CORE
 
 SHIPPED_RULES = Path(__file__).resolve().parent.parent.parent / "rules"

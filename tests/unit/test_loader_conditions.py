@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 import app.engine.expressions
-from app.engine.describe import describe_rules
-from app.engine.loader import load_rules
+from app.engine.model.describe import describe_rules
 from app.engine.problems import Problem
+from app.engine.rule_files.loader import load_rules
 from tests.unit.rulesets import PLANS, rules_from
 
 # PLANS is the first file; this one holds the triggers, so lines below count from 1 here.

@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from app.engine.loader import load_rules_dir, read_rules_dir
+from app.engine.rule_files.loader import load_rules_dir
+from app.engine.rule_files.rules_dir import read_rules_dir
 from tests.support.configmap import publish
 
 EXAMPLE_RULES = Path(__file__).resolve().parents[2] / "rules"

@@ -5,7 +5,8 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from app.engine.loader import load_rules_dir, read_rules_dir
+from app.engine.rule_files.loader import load_rules_dir
+from app.engine.rule_files.rules_dir import read_rules_dir
 
 LAYOUT = Path(__file__).resolve().parent.parent / "fixtures" / "rules" / "layout.good"
 

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from app.engine.loader import load_rules, load_rules_dir
 from app.engine.problems import Problem
+from app.engine.rule_files.loader import load_rules, load_rules_dir
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "rules"
 

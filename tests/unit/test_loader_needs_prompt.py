@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from app.engine.loader import load_rules
 from app.engine.problems import Problem
+from app.engine.rule_files.loader import load_rules
 from tests.unit.rulesets import PLANS, rules_from
 
 # PLANS is a.yaml; the text under test is b.yaml, so its lines count from 1.

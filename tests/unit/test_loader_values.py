@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from app.engine.loader import load_rules
+from app.engine.rule_files.loader import load_rules
 from tests.unit.rulesets import PLANS, trigger, with_triggers
 
 

@@ -9,17 +9,15 @@ from textwrap import dedent
 
 import pytest
 
-from app.engine.model import Impression
+from app.engine.model.state import Impression
 from app.engine.problems import Problem
-from app.engine.rule_tests import (
-    CaseResult,
+from app.engine.rule_tests.parsing import (
     RuleTestCase,
     RuleTestFile,
     parse_rule_tests,
     read_rule_test_files,
-    run_case,
-    uncovered_triggers,
 )
+from app.engine.rule_tests.running import CaseResult, run_case, uncovered_triggers
 from tests.unit.rulesets import PLANS, rules_from
 
 # PLANS: free has 3 seats and 100 API calls and upgrades to team (25 seats, 10000 calls).

@@ -11,9 +11,9 @@ import jsonschema
 import pytest
 import yaml
 
-from app.engine.json_schema import rule_tests_schema, rule_tests_schema_json
-from app.engine.loader import load_rules_dir
-from app.engine.rule_tests import parse_rule_tests, read_rule_test_files
+from app.engine.rule_files.loader import load_rules_dir
+from app.engine.rule_tests.json_schema import rule_tests_schema, rule_tests_schema_json
+from app.engine.rule_tests.parsing import parse_rule_tests, read_rule_test_files
 
 REPO = Path(__file__).resolve().parent.parent.parent
 SCHEMA_FILE = REPO / "schema" / "rule-tests.schema.json"
@@ -53,7 +53,7 @@ def _errors(validator: type[jsonschema.protocols.Validator], document: object) -
 
 def test_committed_schema_is_the_generated_one() -> None:
     assert SCHEMA_FILE.read_text(encoding="utf-8") == rule_tests_schema_json(), (
-        "schema/rule-tests.schema.json is out of date with app/engine/rule_test_schema.py; "
+        "schema/rule-tests.schema.json is out of date with app/engine/rule_tests/schema.py; "
         f"regenerate it with {REGENERATE} and commit it"
     )
 

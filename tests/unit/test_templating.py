@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.engine.templating import compile_template, format_number, placeholder_values
+from app.engine.model.templating import compile_template, format_number, placeholder_values
 from tests.unit.rulesets import prompts, trigger, with_triggers
 
 

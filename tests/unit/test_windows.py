@@ -6,7 +6,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from app.engine.windows import WindowName, window_end, window_id, window_start
+from app.engine.model.windows import window_end, window_id, window_start
+from app.engine.vocabulary import CounterWindow
 
 
 def at(text: str) -> datetime:
@@ -39,7 +40,7 @@ def at(text: str) -> datetime:
     ],
 )
 def test_window_holding_an_instant(
-    window: WindowName, instant: str, start: str, end: str, ident: str
+    window: CounterWindow, instant: str, start: str, end: str, ident: str
 ) -> None:
     assert window_start(window, at(instant)) == at(start)
     assert window_end(window, at(instant)) == at(end)
@@ -62,7 +63,7 @@ def test_window_holding_an_instant(
     ],
 )
 def test_windows_are_calendar_aligned_in_utc_whatever_the_input_zone(
-    window: WindowName, instant: str, start: str, ident: str
+    window: CounterWindow, instant: str, start: str, ident: str
 ) -> None:
     found = window_start(window, at(instant))
     assert found == at(start)
@@ -71,7 +72,7 @@ def test_windows_are_calendar_aligned_in_utc_whatever_the_input_zone(
 
 
 @pytest.mark.parametrize("window", ["hour", "day", "week", "month"])
-def test_next_window_starts_where_the_previous_one_ends(window: WindowName) -> None:
+def test_next_window_starts_where_the_previous_one_ends(window: CounterWindow) -> None:
     instant = at("2024-12-31T23:59:59Z")
     end = window_end(window, instant)
     assert window_start(window, end) == end

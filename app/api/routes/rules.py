@@ -8,7 +8,7 @@ from app.api.auth import SecretCaller
 from app.api.deps import NowDep, RuntimeDep
 from app.api.responses import V1_ERRORS
 from app.api.schemas import ErrorOut, ReloadOut, RulesOut
-from app.engine.describe import describe_rules
+from app.engine import describe_rules
 
 router = APIRouter(prefix="/v1/rules", tags=["rules"], responses=V1_ERRORS)
 

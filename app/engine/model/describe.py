@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from app.engine.model import Frequency, PromptTemplate, RuleSet, Trigger
-from app.engine.templating import Template, json_number
+from app.engine.model.rule_set import Frequency, PromptTemplate, RuleSet, Trigger
+from app.engine.model.templating import Template, json_number
 
 
 def describe_rules(rules: RuleSet) -> dict[str, Any]:

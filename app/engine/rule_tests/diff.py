@@ -13,8 +13,8 @@ import re
 from collections.abc import Mapping, Sequence, Set
 from typing import Any
 
-from app.engine.evaluator import RenderedPrompt
-from app.engine.templating import format_number
+from app.engine.model.evaluation import RenderedPrompt
+from app.engine.model.templating import format_number
 
 # The keys of a prompt a case may expect, in the order a diff shows them.
 PROMPT_KEYS = (

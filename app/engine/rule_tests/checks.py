@@ -12,9 +12,9 @@ from collections.abc import Collection, Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from app.engine.model import RuleSet, Trigger
-from app.engine.rule_test_schema import DEFAULT_NOW, CaseSpec
-from app.engine.source import DataPath
+from app.engine.model.rule_set import RuleSet, Trigger
+from app.engine.rule_files.source import DataPath
+from app.engine.rule_tests.schema import DEFAULT_NOW, CaseSpec
 
 Finding = tuple[DataPath, str]  # (path under the case, message)
 

@@ -1,9 +1,8 @@
-"""Rule tests: cases in YAML that say what an account's user should get, run on the engine.
+"""Rule-test files read into cases: what an account's user should get, checked against the rules.
 
 `parse_rule_tests(file, text, rules)` is pure and reports every problem of a file at
 once, located by line and column; `read_rule_test_files` is the thin shell that reads
-the files. A case runs through the engine's own `evaluate` and `decide`, the code the
-service answers with, so a test passes exactly when the service would answer so.
+the files. running.py runs the cases.
 """
 
 from __future__ import annotations
@@ -16,22 +15,21 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from app.engine.decisions import decide
-from app.engine.evaluator import shown_prompts
-from app.engine.loader import TESTS_FOLDER, read_yaml_files
-from app.engine.model import AccountState, Impression, RuleSet
+from app.engine.model.rule_set import RuleSet
+from app.engine.model.state import AccountState, Impression
 from app.engine.problems import Problem
-from app.engine.rule_test_checks import check_case
-from app.engine.rule_test_diff import PROMPT_KEYS, ids_diff, prompts_diff
-from app.engine.rule_test_schema import (
+from app.engine.rule_files.rules_dir import TESTS_FOLDER, read_yaml_files
+from app.engine.rule_files.source import DataPath, SourceDocument, parse_yaml
+from app.engine.rule_files.validation_messages import error_message, reported_errors
+from app.engine.rule_tests.checks import check_case
+from app.engine.rule_tests.diff import PROMPT_KEYS
+from app.engine.rule_tests.schema import (
     DEFAULT_NOW,
     CaseSpec,
     ImpressionSpec,
     PromptExpect,
     RuleTestFileSpec,
 )
-from app.engine.source import DataPath, SourceDocument, parse_yaml
-from app.engine.validation_messages import error_message, reported_errors
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,19 +61,6 @@ class RuleTestCase:
 class RuleTestFile:
     file: str
     cases: tuple[RuleTestCase, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class CaseResult:
-    case: RuleTestCase
-    # What differs, for a terminal: empty when the case passed.
-    diff: tuple[str, ...]
-    # Why the triggers the expectation and the answer disagree on did what they did.
-    reasons: tuple[str, ...] = ()
-
-    @property
-    def passed(self) -> bool:
-        return not self.diff
 
 
 def read_rule_test_files(directory: str | Path) -> tuple[dict[str, str], list[Problem]]:
@@ -267,44 +252,3 @@ def _expected_prompt(prompt: PromptExpect) -> dict[str, Any]:
             value = {k: getattr(value, k) for k in ("label", "url") if k in value.model_fields_set}
         expected[key] = value
     return expected
-
-
-def run_case(rules: RuleSet, case: RuleTestCase) -> CaseResult:
-    """Evaluate the case's account with the engine and compare with what it expects."""
-    decisions = decide(rules, case.state, placement=case.placement, now=case.now)
-    diff: list[str] = []
-    disputed: set[str] = set()
-    if case.expected_prompts is not None:
-        actual = shown_prompts(rules, case.state, decisions)
-        lines = prompts_diff(case.expected_prompts, actual)
-        if lines:
-            diff += ["prompts (- expected, + actual):", *lines]
-            expected_ids = {str(prompt["trigger"]) for prompt in case.expected_prompts}
-            disputed |= expected_ids ^ {prompt.trigger for prompt in actual}
-    for label, wanted, got in (
-        ("signals", case.expected_signals, {d.trigger.id for d in decisions if d.signal}),
-        (
-            "shadowed",
-            case.expected_shadowed,
-            {d.trigger.id for d in decisions if d.outcome == "shadow"},
-        ),
-    ):
-        if wanted is not None and wanted != got:
-            diff += [f"{label} (- expected, + actual):", *ids_diff(wanted, got)]
-            disputed |= wanted ^ got
-    by_id = {d.trigger.id: d for d in decisions}
-    reasons = tuple(
-        f"{trigger_id}: {by_id[trigger_id].reason}"
-        for trigger_id in sorted(disputed)
-        if trigger_id in by_id
-    )
-    return CaseResult(case, tuple(diff), reasons if diff else ())
-
-
-def uncovered_triggers(rules: RuleSet, files: Sequence[RuleTestFile]) -> list[str]:
-    """The ids of the triggers no case expects to fire, in display order."""
-    expected: set[str] = set()
-    for test_file in files:
-        for case in test_file.cases:
-            expected |= case.expected_triggers()
-    return [trigger.id for trigger in rules.triggers if trigger.id not in expected]

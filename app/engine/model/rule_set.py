@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import timedelta
 
 from app.engine.durations import format_duration
 from app.engine.expressions import Condition
-from app.engine.schema import CapScope, MetricType, SignalType, Style
-from app.engine.templating import Template
-from app.engine.windows import WindowName
+from app.engine.model.templating import Template
+from app.engine.vocabulary import (
+    ANY_STYLE,
+    CapKey,
+    CapScope,
+    CounterWindow,
+    MetricType,
+    PromptStyle,
+    SignalType,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,7 +40,7 @@ class Location:
 class Metric:
     name: str
     type: MetricType
-    window: WindowName | None
+    window: CounterWindow | None
     description: str | None
     location: Location | None = field(default=None, compare=False)
 
@@ -81,7 +87,7 @@ class Threshold:
 
 @dataclass(frozen=True, slots=True)
 class PromptTemplate:
-    style: Style
+    style: PromptStyle
     title: Template
     body: Template | None
     cta_label: Template | None
@@ -100,12 +106,12 @@ class Frequency:
 class Cap:
     """A rule-set-wide frequency cap on the prompts of one style (`any`: of every style)."""
 
-    key: str  # a style, or "any"
+    key: CapKey
     limit: Frequency
     scope: CapScope
 
     def counts(self, style: str) -> bool:
-        return self.key == "any" or self.key == style
+        return self.key == ANY_STYLE or self.key == style
 
     def __str__(self) -> str:
         """As written, with its scope: "modal: 1 per 1d per user"."""
@@ -133,7 +139,7 @@ class Trigger:
     signal: SignalType | None = None
     # The windows of the counters it reads (as `metric:` or in `when:`): a hold that began
     # in one window ends with it, since the count starts again at zero.
-    counter_windows: frozenset[WindowName] = frozenset()
+    counter_windows: frozenset[CounterWindow] = frozenset()
     # With `for:`, a fingerprint of what the hold is about (metric, threshold, condition,
     # plans, duration): a pending mark made under other rules for this id is not kept.
     hold_fingerprint: str = ""
@@ -194,26 +200,3 @@ class RuleSet:
         }
         for name, value in derived.items():
             object.__setattr__(self, name, value)
-
-
-@dataclass(frozen=True, slots=True)
-class Impression:
-    """A prompt reported `shown`."""
-
-    trigger: str
-    style: str
-    at: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class AccountState:
-    """What the evaluator needs to know of one account and user, read in one go."""
-
-    plan: str | None  # None: never PUT, so the rule set's default plan
-    usage: Mapping[str, float]  # metric -> current value (counters: current window)
-    dismissed_at: Mapping[str, datetime]  # trigger id -> when this user dismissed it
-    attributes: Mapping[str, Any] = field(default_factory=dict)  # the account's, JSON values
-    # trigger id -> since when its threshold and condition hold (triggers with `for:`)
-    pending_since: Mapping[str, datetime] = field(default_factory=dict)
-    impressions: Sequence[Impression] = ()  # this user's, within the impressions horizon
-    account_impressions: Sequence[Impression] = ()  # every user's of the account

@@ -10,19 +10,15 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 
-from app.engine.evaluator import RenderedPrompt, render
-from app.engine.model import Location, Plan, RuleSet, Trigger
+from app.engine.model.evaluation import RenderedPrompt, render
+from app.engine.model.rule_set import Location, Plan, RuleSet, Trigger
+from app.engine.model.templating import Template
 from app.engine.problems import Problem
-from app.engine.templating import Template
+from app.engine.vocabulary import PROMPT_TEXT_FIELDS
 
-# The prompt texts of a trigger, as `key_locations` names them -> the attribute that
-# holds each in a PromptTemplate and in a RenderedPrompt.
-TEXTS = {
-    "prompt.title": "title",
-    "prompt.body": "body",
-    "prompt.cta.label": "cta_label",
-    "prompt.cta.url": "cta_url",
-}
+# The prompt texts of a trigger, as `key_locations` names them ("prompt.cta.label") ->
+# the attribute that holds each in a PromptTemplate and in a RenderedPrompt ("cta_label").
+TEXTS = {"prompt." + ".".join(path): "_".join(path) for path in PROMPT_TEXT_FIELDS}
 
 
 def warnings_for(rules: RuleSet) -> list[Problem]:

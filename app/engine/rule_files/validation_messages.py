@@ -10,8 +10,9 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from app.engine.problems import Problem
-from app.engine.schema import RuleFileSpec, TriggerSpec, trigger_keys_problem
-from app.engine.source import DataPath, SourceDocument
+from app.engine.rule_files.schema import RuleFileSpec, TriggerSpec, trigger_keys_problem
+from app.engine.rule_files.source import DataPath, SourceDocument
+from app.engine.vocabulary import ANY_STYLE, PROMPT_STYLES
 
 
 def describe_validation_error(exc: ValidationError, document: SourceDocument) -> list[Problem]:
@@ -24,8 +25,8 @@ def describe_validation_error(exc: ValidationError, document: SourceDocument) ->
             message = f"invalid {str(path[0])[:-1]} name: {reason}"
         if error["loc"][-1:] == ("[key]",) and len(path) == 2 and path[0] == "caps":
             message = (
-                f'unknown cap "{path[1]}": caps are keyed by a style (banner, modal, inline, '
-                "toast) or any"
+                f'unknown cap "{path[1]}": caps are keyed by a style '
+                f"({', '.join(PROMPT_STYLES)}) or {ANY_STYLE}"
             )
         problems.append(document.problem(path, _context(document, path) + message))
     problems.extend(_trigger_keys_problems(exc, document))

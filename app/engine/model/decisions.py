@@ -1,7 +1,8 @@
 """Why each trigger shows or not, for one account's user at one moment.
 
 `decide` walks every trigger through the steps of the rule format and stops at the
-first one it fails, so the prompt path and the explain tools share one evaluation:
+first one it fails; `evaluate` (evaluation.py) is its one caller, so the prompt path,
+explain, rule tests and impact share one evaluation:
 
 1. plan: the trigger's `plans`, or else any plan with an `upgrade_to`;
 2. threshold (usage against the plan's limit) and `when:` condition;
@@ -20,34 +21,16 @@ other, and end as `shadow` where a live one would be shown.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Literal
+from datetime import datetime
 
-from app.engine.durations import format_duration
 from app.engine.expressions import Environment
-from app.engine.model import AccountState, Cap, Impression, Plan, RuleSet, Trigger
-from app.engine.templating import format_number
+from app.engine.model import reasons
+from app.engine.model.rule_set import Cap, Plan, RuleSet, Trigger
+from app.engine.model.state import AccountState, Impression
+from app.engine.vocabulary import Outcome
 
-Outcome = Literal[
-    "shown",  # returned to the user
-    "shadow",  # mode: shadow, and would have been returned
-    "signal",  # a signal-only trigger that fires
-    "unknown_plan",  # the account's plan is not in the rules
-    "not_for_plan",  # the trigger lists plans, and not this one
-    "no_upgrade",  # the plan has no upgrade_to and the trigger lists no plans
-    "no_limit",  # a percentage threshold on a plan without a limit (or a limit of 0)
-    "below_threshold",
-    "condition_false",
-    "pending",  # holds, but not yet for as long as `for:` asks
-    "placement",  # not shown in the placement asked for
-    "outranked",  # another trigger wins this metric
-    "cooldown",  # this user dismissed it
-    "max_impressions",  # shown to this user as often as it may be
-    "capped",  # a rule-set cap is reached
-]
 # The outcomes at which a trigger fires for the account (only this user's own history
 # or caps hold its prompt back).
 FIRING: frozenset[Outcome] = frozenset(
@@ -91,117 +74,8 @@ class Decision:
 
     @property
     def reason(self) -> str:
-        """The outcome in words a product manager reads."""
-        text = self._reason()
-        if self.trigger.shadow and self.outcome != "shadow":
-            text += " (shadow mode)"
-        return text
-
-    def _reason(self) -> str:
-        trigger = self.trigger
-        match self.outcome:
-            case "shown":
-                return f"shown: {self._level()}"
-            case "shadow":
-                return f"shadow mode: would be shown ({self._level()}), counted in metrics only"
-            case "signal":
-                return f"fires: records a {trigger.signal} signal ({self._level()})"
-            case "unknown_plan":
-                return (
-                    f'the account\'s plan "{self.plan}" is not in the rules; it gets no '
-                    "prompts until it is PUT with a plan the rules have"
-                )
-            case "not_for_plan":
-                listed = ", ".join(sorted(trigger.plans or ()))
-                return f"not for plan {self.plan}: the trigger is only for {listed}"
-            case "no_upgrade":
-                return (
-                    f"plan {self.plan} has no upgrade_to, and the trigger lists no plans "
-                    "(add `plans: [...]` to fire on it anyway)"
-                )
-            case "no_limit":
-                if self.limit is None:
-                    return (
-                        f"plan {self.plan} has no limit on {trigger.metric}, so a percentage "
-                        "threshold cannot fire"
-                    )
-                return (
-                    f"plan {self.plan}'s limit on {trigger.metric} is 0, so a percentage "
-                    "threshold cannot fire (use an absolute threshold such as 1)"
-                )
-            case "below_threshold":
-                return f"below threshold: {self._level()}"
-            case "condition_false":
-                text = (
-                    f"condition is false: {trigger.condition.source if trigger.condition else ''}"
-                )
-                return f"{text} ({self.condition_note})" if self.condition_note else text
-            case "pending":
-                hold = format_duration(trigger.hold_for or timedelta())
-                if self.since is None:
-                    return (
-                        f"pending: holds now, and fires once it has held for {hold}; the hold "
-                        "is timed from the account's next usage report or update"
-                    )
-                return (
-                    f"pending since {_time(self.since)}: fires at {_time(self.until)} if it "
-                    f"still holds (for: {hold})"
-                )
-            case "placement":
-                where = ", ".join(sorted(trigger.placements or ()))
-                return f"placement mismatch: shows in {where}, not in {self.placement}"
-            case "outranked":
-                text = (
-                    f"shadowed by {self.winner}, which also fires on {trigger.metric} "
-                    "(one prompt per metric: highest threshold, then priority, then id)"
-                )
-                if self.winner_held_back is not None:
-                    text += (
-                        f"; {self.winner} is held back for this user ({self.winner_held_back}),"
-                        f" so nothing about {trigger.metric} shows"
-                    )
-                return text
-            case "cooldown":
-                return (
-                    f"cooldown until {_time(self.until)}: dismissed at {_time(self.since)} "
-                    f"(cooldown {format_duration(trigger.cooldown)})"
-                )
-            case "max_impressions":
-                limit = trigger.max_impressions
-                assert limit is not None
-                return (
-                    f"max impressions: shown {self.shown} times in the last "
-                    f"{format_duration(limit.per)} (at most {limit.count}); shows again "
-                    f"after {_time(self.until)}"
-                )
-            case "capped":
-                text = f"capped by {self.cap}: {self.shown} shown in the last "
-                text += format_duration(self.cap.limit.per) if self.cap else "?"
-                if self.taken_by:
-                    text += f", and this answer already has {', '.join(self.taken_by)}"
-                return text
-
-    def _level(self) -> str:
-        """How usage stands against the threshold: "2 of 3 seats = 67% < 80%"."""
-        trigger = self.trigger
-        parts = []
-        if trigger.metric is not None and trigger.threshold is not None:
-            usage = format_number(self.usage or 0.0)
-            met = self.outcome != "below_threshold"
-            sign = ">=" if met else "<"
-            if trigger.threshold.percent and self.limit:
-                share = _share(self.usage or 0.0, self.limit, trigger.threshold.value, met=met)
-                parts.append(
-                    f"{usage} of {format_number(self.limit)} {trigger.metric} = "
-                    f"{share}% {sign} {trigger.threshold}"
-                )
-            else:
-                parts.append(f"{trigger.metric} at {usage} {sign} {trigger.threshold}")
-        if trigger.condition is not None and self.outcome != "below_threshold":
-            parts.append(f"condition holds: {trigger.condition.source}")
-        if trigger.hold_for is not None and self.since is not None:
-            parts.append(f"held since {_time(self.since)}")
-        return "; ".join(parts) or "fires for every account on the plan"
+        """The outcome in words a product manager reads (see reasons.py)."""
+        return reasons.in_words(self)
 
 
 def decide(
@@ -212,11 +86,8 @@ def decide(
     now: datetime,
     prompts_only: bool = False,
 ) -> list[Decision]:
-    """One decision per trigger of the rule set, in display order.
-
-    `prompts_only` leaves out the signal-only triggers, which never show and take no
-    part in choosing what shows: the prompt path's shortcut.
-    """
+    """One decision per trigger of the rule set (`prompts_only`: per trigger with a
+    prompt), in display order; called through `evaluate`."""
     triggers = rules.prompt_triggers if prompts_only else rules.triggers
     plan = resolve_plan(rules, state)
     if plan is None:
@@ -234,11 +105,6 @@ def decide(
 def resolve_plan(rules: RuleSet, state: AccountState) -> Plan | None:
     """The account's plan; None when it names a plan the rules no longer have."""
     return rules.plans.get(state.plan if state.plan is not None else rules.default_plan)
-
-
-def firing_signals(rules: RuleSet, state: AccountState, *, now: datetime) -> list[Trigger]:
-    """The triggers whose signal fires for the account now."""
-    return [d.trigger for d in decide(rules, state, placement=None, now=now) if d.signal]
 
 
 def holding_triggers(rules: RuleSet, state: AccountState) -> set[str]:
@@ -434,17 +300,3 @@ def _cap(
             decision.shown, decision.taken_by = shown, taken_by
             return True
     return False
-
-
-def _share(usage: float, limit: float, threshold: float, *, met: bool) -> str:
-    """Usage as a percent of the limit, whole where that keeps the comparison true
-    (2 of 3 = 67%), else cut to two decimals (7999 of 10000 = 79.99%, not 80%)."""
-    share = usage * 100 / limit
-    whole = round(share)
-    if (whole >= threshold) == met:
-        return str(whole)
-    return format_number(math.floor(usage * 10000 / limit) / 100)
-
-
-def _time(at: datetime | None) -> str:
-    return at.strftime("%Y-%m-%d %H:%M UTC") if at is not None else "?"

@@ -2,7 +2,7 @@
 
 These models check shape and types only (unknown keys, required keys, value forms,
 times); what the names refer to (triggers, metrics, plans) is checked against the
-loaded rule set by app/engine/rule_tests.py.
+loaded rule set by checks.py.
 """
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ from typing import Annotated, Any
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictStr
 from pydantic.json_schema import WithJsonSchema
 
-from app.engine.schema import TRIGGER_ID, Style
+from app.engine.rule_files.value_types import TRIGGER_ID
+from app.engine.vocabulary import PROMPT_STYLES, PromptStyle, spelled_out
 
 # The clock of a case that gives no `now`: fixed, so that a test means the same every day.
 DEFAULT_NOW = datetime(2026, 1, 1, tzinfo=UTC)
@@ -66,7 +67,7 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-# The descriptions are what an editor shows on hover (see app/engine/json_schema.py).
+# The descriptions are what an editor shows on hover (see json_schema.py).
 class ImpressionSpec(_Strict):
     """A `shown` event: the prompt of `trigger` was shown at `at`."""
 
@@ -85,7 +86,7 @@ class PromptExpect(_Strict):
     """One prompt the case expects; only the keys given are compared."""
 
     trigger: TriggerRef = Field(description="The trigger whose prompt this is")
-    style: Style | None = Field(None, description="banner, modal, inline or toast")
+    style: PromptStyle | None = Field(None, description=spelled_out(PROMPT_STYLES))
     title: StrictStr | None = Field(None, description="The rendered title")
     body: StrictStr | None = Field(None, description="The rendered body")
     cta: CtaExpect | None = Field(None, description="The rendered call to action: {label, url}")

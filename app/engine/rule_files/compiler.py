@@ -1,4 +1,4 @@
-"""Merge the rule files into one rule set, check what spans files, and compile it once.
+"""Compile the parsed rule files into one rule set: merged (merging.py), checked, built once.
 
 After compiling, nothing is parsed on the request path: thresholds are numbers,
 durations are timedeltas and prompt texts are pre-split templates.
@@ -8,15 +8,13 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass, field, replace
-from typing import Generic, TypeVar
+from dataclasses import replace
 
 from app.engine.durations import parse_duration
 from app.engine.expressions import Condition, ExpressionError, compile_condition
-from app.engine.model import (
+from app.engine.model.rule_set import (
     Cap,
     Frequency,
-    Location,
     Metric,
     Plan,
     PromptTemplate,
@@ -24,59 +22,13 @@ from app.engine.model import (
     Threshold,
     Trigger,
 )
+from app.engine.model.templating import METRIC_PLACEHOLDERS, Template, compile_template
 from app.engine.problems import Problem
-from app.engine.schema import (
-    PERCENT,
-    CapSpec,
-    FrequencySpec,
-    MetricSpec,
-    PlanSpec,
-    RuleFileSpec,
-    TriggerSpec,
-)
-from app.engine.source import DataPath, SourceDocument
-from app.engine.templating import METRIC_PLACEHOLDERS, Template, compile_template
-
-T = TypeVar("T")
-
-# The prompt texts that take placeholders, as paths under `prompt`.
-TEMPLATE_FIELDS: tuple[tuple[str, ...], ...] = (
-    ("title",),
-    ("body",),
-    ("cta", "label"),
-    ("cta", "url"),
-)
-
-
-@dataclass
-class _Located(Generic[T]):
-    spec: T
-    document: SourceDocument
-    path: DataPath
-
-    def problem(self, message: str, *subpath: str | int) -> Problem:
-        return self.document.problem((*self.path, *subpath), message)
-
-    def location(self, *subpath: str | int) -> Location:
-        position = self.document.position((*self.path, *subpath))
-        return Location(self.document.file, position.line, position.column)
-
-    def key_locations(self, *keys: tuple[str, ...]) -> dict[str, Location]:
-        """Where each of `keys` that was written stands, by its dotted name."""
-        return {
-            ".".join(key): self.location(*key)
-            for key in keys
-            if (*self.path, *key) in self.document.positions
-        }
-
-
-@dataclass
-class _Merged:
-    metrics: dict[str, _Located[MetricSpec]] = field(default_factory=dict)
-    plans: dict[str, _Located[PlanSpec]] = field(default_factory=dict)
-    triggers: dict[str, _Located[TriggerSpec]] = field(default_factory=dict)
-    caps: dict[str, _Located[list[CapSpec]]] = field(default_factory=dict)
-    default_plan: _Located[str] | None = None
+from app.engine.rule_files.merging import Located, MergedFiles, check_references, merge_files
+from app.engine.rule_files.schema import FrequencySpec, PlanSpec, RuleFileSpec, TriggerSpec
+from app.engine.rule_files.source import DataPath, SourceDocument
+from app.engine.rule_files.value_types import PERCENT
+from app.engine.vocabulary import COUNTER_WINDOWS, PROMPT_TEXT_FIELDS, spelled_out
 
 
 def compile_rules(
@@ -94,10 +46,10 @@ def compile_rules(
     conditions are then checked against `metric_names`, if given.
     """
     problems: list[Problem] = []
-    merged = _merge(documents, problems, complete=complete)
+    merged = merge_files(documents, problems, complete=complete)
     _check_windows(merged, problems)
     if complete:
-        _check_references(merged, problems)
+        check_references(merged, problems)
     triggers = []
     # Without every file compiled, the metrics conditions may read are those the caller
     # found in every file's text (None: unknown, when some file could not be parsed).
@@ -161,74 +113,12 @@ def _frequency(spec: FrequencySpec) -> Frequency:
     return Frequency(spec.count, parse_duration(spec.per))
 
 
-def _merge(
-    documents: Sequence[tuple[SourceDocument, RuleFileSpec]],
-    problems: list[Problem],
-    *,
-    complete: bool,
-) -> _Merged:
-    merged = _Merged()
-    for document, spec in documents:
-        for name, metric in spec.metrics.items():
-            _add(
-                merged.metrics,
-                name,
-                _Located(metric, document, ("metrics", name)),
-                "metric",
-                problems,
-            )
-        for name, plan in spec.plans.items():
-            _add(merged.plans, name, _Located(plan, document, ("plans", name)), "plan", problems)
-        for index, trigger in enumerate(spec.triggers):
-            located = _Located(trigger, document, ("triggers", index))
-            _add(merged.triggers, trigger.id, located, "trigger id", problems)
-        for key, cap in spec.caps.items():
-            _add(merged.caps, key, _Located(cap, document, ("caps", key)), "cap", problems)
-        if spec.default_plan is not None:
-            located_default = _Located(spec.default_plan, document, ("default_plan",))
-            if merged.default_plan is not None:
-                problems.append(
-                    located_default.problem(
-                        "default_plan is set twice (also at "
-                        f"{_where(merged.default_plan)}); keep one"
-                    )
-                )
-            else:
-                merged.default_plan = located_default
-    if merged.default_plan is None and documents and complete:
-        first = documents[0][0]
-        problems.append(
-            first.problem((), "no default_plan: add `default_plan: <plan>` to one rule file")
-        )
-    return merged
-
-
-def _add(
-    table: dict[str, _Located[T]],
-    name: str,
-    located: _Located[T],
-    kind: str,
-    problems: list[Problem],
-) -> None:
-    if name in table:
-        problems.append(
-            located.problem(f'{kind} "{name}" is defined twice (also at {_where(table[name])})')
-        )
-    else:
-        table[name] = located
-
-
-def _where(located: _Located[T]) -> str:
-    position = located.document.position(located.path)
-    return f"{located.document.file}:{position.line}"
-
-
-def _check_windows(merged: _Merged, problems: list[Problem]) -> None:
+def _check_windows(merged: MergedFiles, problems: list[Problem]) -> None:
     for name, metric in merged.metrics.items():
         if metric.spec.type == "counter" and metric.spec.window is None:
             problems.append(
                 metric.problem(
-                    f'metric "{name}": a counter needs a window (hour, day, week or month)'
+                    f'metric "{name}": a counter needs a window ({spelled_out(COUNTER_WINDOWS)})'
                 )
             )
         if metric.spec.type == "gauge" and metric.spec.window is not None:
@@ -238,53 +128,6 @@ def _check_windows(merged: _Merged, problems: list[Problem]) -> None:
                     "window",
                 )
             )
-
-
-def _check_references(merged: _Merged, problems: list[Problem]) -> None:
-    for name, plan in merged.plans.items():
-        for limited in plan.spec.limits:
-            if limited not in merged.metrics:
-                problems.append(
-                    plan.problem(
-                        f'plan "{name}": limit on unknown metric "{limited}"; '
-                        f"known metrics: {_names(merged.metrics)}",
-                        "limits",
-                        limited,
-                    )
-                )
-    default = merged.default_plan
-    if default is not None and default.spec not in merged.plans:
-        problems.append(
-            default.problem(
-                f'default_plan "{default.spec}" is not a plan; known plans: {_names(merged.plans)}'
-            )
-        )
-    for trigger_id, trigger in merged.triggers.items():
-        if trigger.spec.metric is not None and trigger.spec.metric not in merged.metrics:
-            problems.append(
-                trigger.problem(
-                    f'trigger "{trigger_id}": unknown metric "{trigger.spec.metric}"; '
-                    f"known metrics: {_names(merged.metrics)}",
-                    "metric",
-                )
-            )
-        for index, plan_name in enumerate(trigger.spec.plans or ()):
-            if plan_name not in merged.plans:
-                problems.append(
-                    trigger.problem(
-                        f'trigger "{trigger_id}": unknown plan "{plan_name}"; '
-                        f"known plans: {_names(merged.plans)}",
-                        "plans",
-                        index,
-                    )
-                )
-
-
-def _names(table: dict[str, _Located[T]]) -> str:
-    return ", ".join(sorted(table)) or "(none)"
-
-
-PROMPT_TEXTS = (("title",), ("body",), ("cta", "label"), ("cta", "url"))
 
 
 def problems_in_raw(
@@ -308,10 +151,10 @@ def problems_in_raw(
             try:
                 compile_condition(when, metrics=metric_names)
             except ExpressionError as exc:
-                path = ("triggers", index, "when")
+                path: DataPath = ("triggers", index, "when")
                 problems.append(_condition_problem(document, path, name, when, exc))
         prompt = trigger.get("prompt")
-        for subpath in PROMPT_TEXTS:
+        for subpath in PROMPT_TEXT_FIELDS:
             text: object = prompt
             for key in subpath:
                 text = text.get(key) if isinstance(text, dict) else None
@@ -326,7 +169,7 @@ def problems_in_raw(
 
 
 def _compile_trigger(
-    located: _Located[TriggerSpec],
+    located: Located[TriggerSpec],
     problems: list[Problem],
     *,
     metric_names: Collection[str] | None,
@@ -392,13 +235,13 @@ def _compile_trigger(
             ("when",),
             ("plans",),
             ("placements",),
-            *(("prompt", *field) for field in TEMPLATE_FIELDS),
+            *(("prompt", *field) for field in PROMPT_TEXT_FIELDS),
         ),
     )
 
 
 def _condition(
-    located: _Located[TriggerSpec],
+    located: Located[TriggerSpec],
     problems: list[Problem],
     *,
     metric_names: Collection[str] | None,
@@ -429,7 +272,7 @@ def _condition_problem(
     )
 
 
-def _compile_plan(name: str, located: _Located[PlanSpec]) -> Plan:
+def _compile_plan(name: str, located: Located[PlanSpec]) -> Plan:
     spec = located.spec
     # An upgrade_to that names no plan loads (with a warning, see lint.py): the plan
     # then acts as if its upgrade had no limits.

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Literal
 
-WindowName = Literal["hour", "day", "week", "month"]
+from app.engine.vocabulary import CounterWindow
 
 
-def window_start(window: WindowName, at: datetime) -> datetime:
+def window_start(window: CounterWindow, at: datetime) -> datetime:
     """The start of the window that contains `at`."""
     at = at.astimezone(UTC)
     if window == "hour":
@@ -21,7 +20,7 @@ def window_start(window: WindowName, at: datetime) -> datetime:
     return day.replace(day=1)
 
 
-def window_end(window: WindowName, at: datetime) -> datetime:
+def window_end(window: CounterWindow, at: datetime) -> datetime:
     """The end (exclusive) of the window that contains `at`: when the counter resets."""
     start = window_start(window, at)
     if window == "hour":
@@ -35,7 +34,7 @@ def window_end(window: WindowName, at: datetime) -> datetime:
     return start.replace(month=start.month + 1)
 
 
-def window_id(window: WindowName, at: datetime) -> str:
+def window_id(window: CounterWindow, at: datetime) -> str:
     """A short, sortable name of the window that contains `at`, used in storage keys."""
     start = window_start(window, at)
     if window == "hour":

@@ -15,8 +15,7 @@ from typing import Any
 from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue
 from pydantic_core import core_schema
 
-from app.engine.rule_test_schema import RuleTestFileSpec
-from app.engine.schema import RuleFileSpec
+from app.engine.rule_files.schema import RuleFileSpec
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 TITLE = "Nudge rule file"
@@ -27,7 +26,7 @@ DESCRIPTION = (
 )
 
 
-class _EditorJsonSchema(GenerateJsonSchema):
+class EditorJsonSchema(GenerateJsonSchema):
     """Pydantic's generator, adjusted for what editors show."""
 
     def dict_schema(self, schema: core_schema.DictSchema) -> JsonSchemaValue:
@@ -54,42 +53,16 @@ class _EditorJsonSchema(GenerateJsonSchema):
 
 def rule_file_schema() -> dict[str, Any]:
     """The JSON Schema (draft 2020-12) of one rule file."""
-    generated = RuleFileSpec.model_json_schema(schema_generator=_EditorJsonSchema)
+    generated = RuleFileSpec.model_json_schema(schema_generator=EditorJsonSchema)
     return {**generated, "$schema": DIALECT, "title": TITLE, "description": DESCRIPTION}
 
 
 def rule_file_schema_json() -> str:
-    """The schema as committed: sorted keys, 2-space indent, a trailing newline."""
-    return json.dumps(rule_file_schema(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    """The schema as committed (see as_committed)."""
+    return as_committed(rule_file_schema())
 
 
-# Rule-test files (rules/tests/*.yaml), for the same editors.
-TESTS_TITLE = "Nudge rule tests"
-TESTS_DESCRIPTION = (
-    "One YAML file of rule tests under a rules directory's tests/ folder: cases that give an "
-    "account's plan, usage, dismissals and a clock, and expect prompts and signals; run by "
-    "`nudge rules test`. Generated from the models of app/engine/rule_test_schema.py."
-)
-
-
-class _TestsJsonSchema(_EditorJsonSchema):
-    def nullable_schema(self, schema: core_schema.NullableSchema) -> JsonSchemaValue:
-        # In a test, null is an expectation (`body: null`: the prompt has no body), and the
-        # test loader reads a null elsewhere as the key left out: keep null allowed.
-        return GenerateJsonSchema.nullable_schema(self, schema)
-
-
-def rule_tests_schema() -> dict[str, Any]:
-    """The JSON Schema (draft 2020-12) of one rule-test file."""
-    generated = RuleTestFileSpec.model_json_schema(schema_generator=_TestsJsonSchema)
-    return {
-        **generated,
-        "$schema": DIALECT,
-        "title": TESTS_TITLE,
-        "description": TESTS_DESCRIPTION,
-    }
-
-
-def rule_tests_schema_json() -> str:
-    """The test-file schema as committed, in the form of rule_file_schema_json."""
-    return json.dumps(rule_tests_schema(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+def as_committed(schema: dict[str, Any]) -> str:
+    """A schema as the files under schema/ hold it: sorted keys, 2-space indent, a
+    trailing newline."""
+    return json.dumps(schema, indent=2, sort_keys=True, ensure_ascii=False) + "\n"

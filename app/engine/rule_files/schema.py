@@ -7,13 +7,10 @@ which sees the whole merged rule set.
 
 from __future__ import annotations
 
-import math
-import re
 from collections.abc import Collection
-from typing import Annotated, Literal, Self
+from typing import Annotated, Self
 
 from pydantic import (
-    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -23,124 +20,25 @@ from pydantic import (
     model_validator,
 )
 from pydantic.config import JsonDict
-from pydantic.json_schema import WithJsonSchema
 from pydantic_core import PydanticCustomError
 
-from app.engine.durations import parse_duration
-
-METRIC_OR_PLAN_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
-TRIGGER_ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
-PERCENT = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*%\s*$")
-# What parse_duration accepts, for editors (the JSON Schema); the loader parses for real.
-DURATION = r"^\s*\d+[mhdw]\s*$"
-
-MetricType = Literal["gauge", "counter"]
-Window = Literal["hour", "day", "week", "month"]
-Style = Literal["banner", "modal", "inline", "toast"]
-Mode = Literal["live", "shadow"]
-SignalType = Literal["pql"]
-CapScope = Literal["user", "account"]
-# What a rule-set cap counts: the prompts of one style, or `any` prompt.
-CapKey = Literal["banner", "modal", "inline", "toast", "any"]
-
-
-def _name(value: str) -> str:
-    if not METRIC_OR_PLAN_NAME.match(value):
-        raise ValueError(
-            f'"{value}" is not a valid name: use lowercase letters, digits and _, '
-            "starting with a letter"
-        )
-    return value
-
-
-def _trigger_id(value: str) -> str:
-    if not TRIGGER_ID.match(value):
-        raise ValueError(
-            f'"{value}" is not a valid trigger id: use lowercase letters, digits and -, '
-            "starting with a letter or digit"
-        )
-    return value
-
-
-def _duration(value: str) -> str:
-    parse_duration(value)
-    return value
-
-
-def _span(value: str) -> str:
-    if not parse_duration(value):
-        raise ValueError(f'"{value}" is no time at all; write a span such as 30m, 12h or 7d')
-    return value
-
-
-def _is_number(value: object) -> bool:
-    # YAML's .nan and .inf are floats, but no usage can be compared with them.
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
-
-
-def _limit(value: object) -> object:
-    if not _is_number(value):
-        raise ValueError(f"{value!r} is not a number; write a limit such as 10 or 2.5")
-    if value < 0:  # type: ignore[operator]
-        raise ValueError(f"{value} is negative; a limit is 0 or more")
-    return value
-
-
-def _threshold(value: object) -> object:
-    if isinstance(value, str):
-        if PERCENT.match(value) is None:
-            raise ValueError(
-                f'"{value}" is not a threshold: write a number (an absolute usage level) '
-                "or a percentage of the plan's limit such as 80%"
-            )
-        return value
-    if not _is_number(value):
-        raise ValueError(
-            f"{value!r} is not a threshold: write a number or a percentage such as 80%"
-        )
-    if value < 0:  # type: ignore[operator]
-        raise ValueError(f"{value} is negative; a threshold is 0 or more")
-    return value
-
-
-# WithJsonSchema only says, for editors, what the validators check; it validates nothing.
-Name = Annotated[
-    StrictStr,
-    AfterValidator(_name),
-    WithJsonSchema({"type": "string", "pattern": METRIC_OR_PLAN_NAME.pattern}),
-]
-TriggerId = Annotated[
-    StrictStr,
-    AfterValidator(_trigger_id),
-    WithJsonSchema({"type": "string", "pattern": TRIGGER_ID.pattern}),
-]
-Duration = Annotated[
-    StrictStr, AfterValidator(_duration), WithJsonSchema({"type": "string", "pattern": DURATION})
-]
-# A duration that must be more than zero: a `for:` or a `per:` of 0 would mean nothing.
-Span = Annotated[
-    StrictStr, AfterValidator(_span), WithJsonSchema({"type": "string", "pattern": DURATION})
-]
-Limit = Annotated[float, BeforeValidator(_limit), WithJsonSchema({"type": "number", "minimum": 0})]
-Threshold = Annotated[
-    float | str,
-    BeforeValidator(_threshold),
-    WithJsonSchema(
-        {
-            "anyOf": [
-                {"type": "number", "minimum": 0},
-                {"type": "string", "pattern": PERCENT.pattern},
-            ]
-        }
-    ),
-]
+from app.engine.rule_files.value_types import Duration, Limit, Name, Span, Threshold, TriggerId
+from app.engine.vocabulary import (
+    CapKey,
+    CapScope,
+    CounterWindow,
+    MetricType,
+    PromptStyle,
+    SignalType,
+    TriggerMode,
+)
 
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-# The descriptions are what an editor shows on hover (see app/engine/json_schema.py).
+# The descriptions are what an editor shows on hover (see json_schema.py).
 class MetricSpec(_Strict):
     """A metric: a usage level (gauge) or a count within a window (counter)."""
 
@@ -148,7 +46,7 @@ class MetricSpec(_Strict):
         description="gauge: a level the app sets or moves (seats, dashboards); "
         "counter: a count that starts again at zero each window"
     )
-    window: Window | None = Field(
+    window: CounterWindow | None = Field(
         None,
         description="The calendar window (UTC) a counter counts in; required for a counter, "
         "not allowed on a gauge",
@@ -213,7 +111,7 @@ class CtaSpec(_Strict):
 class PromptSpec(_Strict):
     """What the frontend shows when the trigger fires."""
 
-    style: Style = Field("banner", description="How the frontend shows the prompt")
+    style: PromptStyle = Field("banner", description="How the frontend shows the prompt")
     title: StrictStr = Field(description="The headline; placeholders such as {usage} allowed")
     body: StrictStr | None = Field(None, description="The text under it; placeholders allowed")
     cta: CtaSpec | None = Field(None, description="The call to action: {label, url}")
@@ -300,7 +198,7 @@ class TriggerSpec(_Strict):
         description="Per user: after the prompt was shown `count` times within `per`, stop "
         "showing it until the oldest of those is older than `per`",
     )
-    mode: Mode = Field(
+    mode: TriggerMode = Field(
         "live",
         description="shadow: evaluate and count in metrics (nudge_prompts_shadowed_total), "
         "never show and never signal",
