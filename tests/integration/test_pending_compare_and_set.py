@@ -1,7 +1,7 @@
 """CounterStore.mark_pending with a snapshot is a compare-and-set: it writes the `for:`
 marks worked out from an account read only if the account's mirror and usage still hold
 what was read, so a usage batch landing in between never leaves a stale mark (or clears
-a live one). Against the suite's real redis-server."""
+a live one). On the suite's real redis-server and on a real Redis Cluster."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from app.engine.loader import load_rules
 from app.engine.model import RuleSet
 from app.store.counters import CounterStore
 from app.store.redis_client import create_redis
-from tests.support.redis_server import RedisServer
+from tests.support.store_backend import StoreBackend
 
 RULES = """\
 metrics:
@@ -41,6 +41,7 @@ NOW_MS = int(NOW.timestamp() * 1000)
 MARK = "nudge:{acme}:pending:seats-full"
 SEATS = "nudge:{acme}:g:seats"
 MIRROR = "nudge:{acme}:account"
+Raw = redis.Redis | redis.RedisCluster
 
 
 @pytest.fixture
@@ -51,18 +52,18 @@ def rules() -> RuleSet:
 
 
 @pytest.fixture
-async def counters(redis_url: str) -> AsyncIterator[CounterStore]:
-    client = create_redis(redis_url, cluster=False, timeout_seconds=5)
+async def counters(backend: StoreBackend) -> AsyncIterator[CounterStore]:
+    client = create_redis(backend.url, cluster=backend.cluster, timeout_seconds=5)
     yield CounterStore(client, prompt_timeout_seconds=5, dedupe_ttl_seconds=3600)
     await client.aclose()
 
 
 @pytest.fixture
-def raw(redis_url: str, redis_server: RedisServer) -> redis.Redis:
-    return redis_server.client()
+def raw(backend: StoreBackend) -> Raw:
+    return backend.raw
 
 
-def text(raw: redis.Redis, key: str) -> str | None:
+def text(raw: Raw, key: str) -> str | None:
     """A key's value as the suite's client decodes it (a str), None where missing."""
     found = raw.get(key)
     assert found is None or isinstance(found, str)
@@ -72,7 +73,7 @@ def text(raw: redis.Redis, key: str) -> str | None:
 async def settle_once(
     counters: CounterStore,
     rules: RuleSet,
-    raw: redis.Redis,
+    raw: Raw,
     *,
     change: tuple[str, str | None] | None = None,
 ) -> bool:
@@ -90,7 +91,7 @@ async def settle_once(
 
 
 async def test_with_the_account_unchanged_the_mark_is_written(
-    counters: CounterStore, rules: RuleSet, raw: redis.Redis
+    counters: CounterStore, rules: RuleSet, raw: Raw
 ) -> None:
     raw.set(SEATS, "3.0")
 
@@ -114,7 +115,7 @@ async def test_with_the_account_unchanged_the_mark_is_written(
     ids=["usage-changed", "usage-removed", "plan-changed"],
 )
 async def test_a_change_after_the_read_writes_no_mark_and_says_so(
-    counters: CounterStore, rules: RuleSet, raw: redis.Redis, change: tuple[str, str | None]
+    counters: CounterStore, rules: RuleSet, raw: Raw, change: tuple[str, str | None]
 ) -> None:
     raw.set(SEATS, "3.0")
 
@@ -124,7 +125,7 @@ async def test_a_change_after_the_read_writes_no_mark_and_says_so(
 
 
 async def test_a_usage_key_that_appears_after_the_read_writes_no_mark(
-    counters: CounterStore, rules: RuleSet, raw: redis.Redis
+    counters: CounterStore, rules: RuleSet, raw: Raw
 ) -> None:
     # Read while dashboards had never been reported: its key was missing, not "".
     raw.set(SEATS, "3.0")
@@ -137,7 +138,7 @@ async def test_a_usage_key_that_appears_after_the_read_writes_no_mark(
 
 
 async def test_a_stale_read_that_would_clear_a_live_mark_keeps_it(
-    counters: CounterStore, rules: RuleSet, raw: redis.Redis
+    counters: CounterStore, rules: RuleSet, raw: Raw
 ) -> None:
     raw.set(SEATS, "3.0")
     assert await settle_once(counters, rules, raw) is True
@@ -152,7 +153,7 @@ async def test_a_stale_read_that_would_clear_a_live_mark_keeps_it(
 
 
 async def test_after_a_failed_attempt_a_fresh_read_writes_the_mark(
-    counters: CounterStore, rules: RuleSet, raw: redis.Redis
+    counters: CounterStore, rules: RuleSet, raw: Raw
 ) -> None:
     raw.set(SEATS, "2.0")
     assert await settle_once(counters, rules, raw, change=(SEATS, "3.0")) is False
