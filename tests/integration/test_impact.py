@@ -26,8 +26,8 @@ from app.embedded_redis import EmbeddedRedis, url_file
 from app.engine.loader import load_rules_dir
 from app.store import keys
 from app.store.account_scan import AccountScan
-from app.store.counters import CounterStore
-from app.store.redis_client import create_redis
+from app.store.redis_client import StoreClient, create_redis
+from app.store.redis_store import RedisStore
 from tests.conftest import NudgeFactory
 from tests.support.redis_cluster import RedisCluster
 from tests.support.redis_server import free_port
@@ -357,12 +357,12 @@ async def test_a_for_trigger_fires_only_where_the_stored_pending_mark_is_old_eno
     now = datetime.now(UTC)
     writer = create_redis(redis_url, cluster=False, timeout_seconds=2)
     try:
-        store = CounterStore(writer, prompt_timeout_seconds=2, dedupe_ttl_seconds=3600)
+        store = RedisStore.on(writer, budget_seconds=2, dedupe_ttl_hours=24)
         for account, held_for in (
             ("since-2h", timedelta(hours=2)),
             ("since-10m", timedelta(minutes=10)),
         ):
-            await store.mark_pending(account, held_rules, {"seats-full"}, now=now - held_for)
+            await store.marks.mark_pending(account, held_rules, {"seats-full"}, now=now - held_for)
     finally:
         await writer.aclose()
 
@@ -558,7 +558,7 @@ async def test_the_scan_lists_each_account_once_and_reads_it_batch_by_batch(
     assert rules is not None
     client = create_redis(redis_url, cluster=False, timeout_seconds=2)
     try:
-        scan = AccountScan(client, batch_size=4, scan_count=5)
+        scan = AccountScan(StoreClient(client, budget_seconds=2), batch_size=4, scan_count=5)
         accounts = await scan.account_ids()
         batches = [
             batch async for batch in scan.read_states(accounts, [rules], now=datetime.now(UTC))
@@ -622,7 +622,7 @@ async def test_the_cluster_scan_covers_every_primary_in_small_batches(
     assert rules is not None
     client = AsyncRedisCluster.from_url(cluster_url, decode_responses=True)
     try:
-        scan = AccountScan(client, batch_size=7, scan_count=3)
+        scan = AccountScan(StoreClient(client, budget_seconds=2), batch_size=7, scan_count=3)
         found = await scan.account_ids()
         batches = [
             batch async for batch in scan.read_states(found, [rules, rules], now=datetime.now(UTC))

@@ -1,4 +1,4 @@
-"""CounterStore.mark_pending with a snapshot is a compare-and-set: it writes the `for:`
+"""FiringMarks.mark_pending with a snapshot is a compare-and-set: it writes the `for:`
 marks worked out from an account read only if the account's mirror and usage still hold
 what was read, so a usage batch landing in between never leaves a stale mark (or clears
 a live one). On the suite's real redis-server and on a real Redis Cluster."""
@@ -14,8 +14,8 @@ import redis
 from app.engine.decisions import holding_triggers
 from app.engine.loader import load_rules
 from app.engine.model import RuleSet
-from app.store.counters import CounterStore
 from app.store.redis_client import create_redis
+from app.store.redis_store import RedisStore
 from tests.support.store_backend import StoreBackend
 
 RULES = """\
@@ -52,9 +52,9 @@ def rules() -> RuleSet:
 
 
 @pytest.fixture
-async def counters(backend: StoreBackend) -> AsyncIterator[CounterStore]:
+async def store(backend: StoreBackend) -> AsyncIterator[RedisStore]:
     client = create_redis(backend.url, cluster=backend.cluster, timeout_seconds=5)
-    yield CounterStore(client, prompt_timeout_seconds=5, dedupe_ttl_seconds=3600)
+    yield RedisStore.on(client, budget_seconds=5, dedupe_ttl_hours=24)
     await client.aclose()
 
 
@@ -71,7 +71,7 @@ def text(raw: Raw, key: str) -> str | None:
 
 
 async def settle_once(
-    counters: CounterStore,
+    store: RedisStore,
     rules: RuleSet,
     raw: Raw,
     *,
@@ -79,7 +79,7 @@ async def settle_once(
 ) -> bool:
     """Read acme, apply `change` (key, value; None deletes) as another writer would, then
     write the marks worked out from the first read."""
-    snapshot = await counters.read_account_state("acme", rules, now=NOW)
+    snapshot = await store.states.read_account_state("acme", rules, now=NOW)
     holding = holding_triggers(rules, snapshot.state)
     if change is not None:
         key, value = change
@@ -87,21 +87,21 @@ async def settle_once(
             raw.delete(key)
         else:
             raw.set(key, value)
-    return await counters.mark_pending("acme", rules, holding, now=NOW, snapshot=snapshot)
+    return await store.marks.mark_pending("acme", rules, holding, now=NOW, snapshot=snapshot)
 
 
 async def test_with_the_account_unchanged_the_mark_is_written(
-    counters: CounterStore, rules: RuleSet, raw: Raw
+    store: RedisStore, rules: RuleSet, raw: Raw
 ) -> None:
     raw.set(SEATS, "3.0")
 
-    assert await settle_once(counters, rules, raw) is True
+    assert await settle_once(store, rules, raw) is True
 
     value = text(raw, MARK)
     assert value is not None
     assert value.split(":")[0] == str(NOW_MS)
     assert value.endswith(rules.by_id["seats-full"].hold_fingerprint)
-    state = (await counters.read_account_state("acme", rules, now=NOW)).state
+    state = (await store.states.read_account_state("acme", rules, now=NOW)).state
     assert state.pending_since == {"seats-full": NOW}
 
 
@@ -115,50 +115,49 @@ async def test_with_the_account_unchanged_the_mark_is_written(
     ids=["usage-changed", "usage-removed", "plan-changed"],
 )
 async def test_a_change_after_the_read_writes_no_mark_and_says_so(
-    counters: CounterStore, rules: RuleSet, raw: Raw, change: tuple[str, str | None]
+    store: RedisStore, rules: RuleSet, raw: Raw, change: tuple[str, str | None]
 ) -> None:
     raw.set(SEATS, "3.0")
 
-    assert await settle_once(counters, rules, raw, change=change) is False
+    assert await settle_once(store, rules, raw, change=change) is False
 
     assert text(raw, MARK) is None
 
 
 async def test_a_usage_key_that_appears_after_the_read_writes_no_mark(
-    counters: CounterStore, rules: RuleSet, raw: Raw
+    store: RedisStore, rules: RuleSet, raw: Raw
 ) -> None:
     # Read while dashboards had never been reported: its key was missing, not "".
     raw.set(SEATS, "3.0")
 
     assert (
-        await settle_once(counters, rules, raw, change=("nudge:{acme}:g:dashboards", "1.0"))
-        is False
+        await settle_once(store, rules, raw, change=("nudge:{acme}:g:dashboards", "1.0")) is False
     )
     assert text(raw, MARK) is None
 
 
 async def test_a_stale_read_that_would_clear_a_live_mark_keeps_it(
-    counters: CounterStore, rules: RuleSet, raw: Raw
+    store: RedisStore, rules: RuleSet, raw: Raw
 ) -> None:
     raw.set(SEATS, "3.0")
-    assert await settle_once(counters, rules, raw) is True
+    assert await settle_once(store, rules, raw) is True
     live_mark = text(raw, MARK)
     raw.set(SEATS, "2.0")
 
     # The read sees 2 seats (no longer holds, so the mark would be cleared), but 3 seats
     # were reported before the marks are written: the mark must stay.
-    assert await settle_once(counters, rules, raw, change=(SEATS, "3.0")) is False
+    assert await settle_once(store, rules, raw, change=(SEATS, "3.0")) is False
 
     assert text(raw, MARK) == live_mark
 
 
 async def test_after_a_failed_attempt_a_fresh_read_writes_the_mark(
-    counters: CounterStore, rules: RuleSet, raw: Raw
+    store: RedisStore, rules: RuleSet, raw: Raw
 ) -> None:
     raw.set(SEATS, "2.0")
-    assert await settle_once(counters, rules, raw, change=(SEATS, "3.0")) is False
+    assert await settle_once(store, rules, raw, change=(SEATS, "3.0")) is False
     assert text(raw, MARK) is None
 
-    assert await settle_once(counters, rules, raw) is True
+    assert await settle_once(store, rules, raw) is True
 
     assert (text(raw, MARK) or "").startswith(f"{NOW_MS}:")

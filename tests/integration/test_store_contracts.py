@@ -12,8 +12,9 @@ import pytest
 from app.engine.loader import load_rules
 from app.engine.model import RuleSet
 from app.engine.windows import window_end, window_id
-from app.store.counters import CounterStore, UsageWrite
 from app.store.redis_client import create_redis
+from app.store.redis_store import RedisStore
+from app.store.usage_counters import UsageWrite
 from tests.support.store_backend import StoreBackend
 
 RULES = """\
@@ -56,22 +57,20 @@ def rules() -> RuleSet:
 
 
 @pytest.fixture
-async def store(backend: StoreBackend) -> AsyncIterator[CounterStore]:
+async def store(backend: StoreBackend) -> AsyncIterator[RedisStore]:
     client = create_redis(backend.url, cluster=backend.cluster, timeout_seconds=5)
-    yield CounterStore(client, prompt_timeout_seconds=5, dedupe_ttl_seconds=DEDUPE_TTL_HOURS * 3600)
+    yield RedisStore.on(client, budget_seconds=5, dedupe_ttl_hours=DEDUPE_TTL_HOURS)
     await client.aclose()
 
 
 def usage(
     event_id: str, metric: str, value: float, *, now: datetime, window: bool = False
 ) -> UsageWrite:
-    """A usage event as the usage service resolves it: gauges set, counters incremented."""
+    """A usage event as the usage service resolves it: gauges set, counters (of this
+    month) incremented."""
     if not window:
-        return UsageWrite(event_id, metric, "set", value, None, 0)
-    ttl = window_end("month", now) - now + timedelta(days=36)
-    return UsageWrite(
-        event_id, metric, "incr", value, window_id("month", now), int(ttl.total_seconds())
-    )
+        return UsageWrite(event_id, metric, "set", value, None, now)
+    return UsageWrite(event_id, metric, "incr", value, "month", now)
 
 
 def assert_ttl(backend: StoreBackend, key: str, expected: timedelta) -> None:
@@ -88,9 +87,7 @@ def ms(at: datetime) -> int:
 # -- usage counters ---------------------------------------------------------------------
 
 
-async def test_usage_is_applied_once_per_event_id(
-    store: CounterStore, backend: StoreBackend
-) -> None:
+async def test_usage_is_applied_once_per_event_id(store: RedisStore, backend: StoreBackend) -> None:
     now = datetime.now(UTC)
     writes = {
         "acme": [
@@ -101,8 +98,8 @@ async def test_usage_is_applied_once_per_event_id(
         "globex": [usage("e1", "seats", 7, now=now)],
     }
 
-    assert await store.apply_usage(writes) == (4, 0)
-    assert await store.apply_usage(writes) == (0, 4)
+    assert await store.usage.apply(writes, now=now) == (4, 0)
+    assert await store.usage.apply(writes, now=now) == (0, 4)
 
     raw = backend.raw
     assert raw.get("nudge:{acme}:g:seats") == "3.0"
@@ -112,16 +109,17 @@ async def test_usage_is_applied_once_per_event_id(
 
 
 async def test_a_gauge_never_expires_a_counter_outlives_its_window_an_event_id_its_dedupe_ttl(
-    store: CounterStore, backend: StoreBackend
+    store: RedisStore, backend: StoreBackend
 ) -> None:
     now = datetime.now(UTC)
-    await store.apply_usage(
+    await store.usage.apply(
         {
             "acme": [
                 usage("e1", "seats", 3, now=now),
                 usage("e2", "api_calls", 10, now=now, window=True),
             ]
-        }
+        },
+        now=now,
     )
 
     assert backend.raw.ttl("nudge:{acme}:g:seats") == -1
@@ -134,66 +132,65 @@ async def test_a_gauge_never_expires_a_counter_outlives_its_window_an_event_id_i
 
 
 async def test_the_mirror_holds_plan_and_attributes_as_json_with_no_ttl(
-    store: CounterStore, backend: StoreBackend, rules: RuleSet
+    store: RedisStore, backend: StoreBackend, rules: RuleSet
 ) -> None:
-    await store.write_account("acme", plan="team", attributes={"industry": "saas", "n": 2})
+    await store.mirrors.write("acme", plan="team", attributes={"industry": "saas", "n": 2})
 
     assert backend.raw.get("nudge:{acme}:account") == (
         '{"plan":"team","attributes":{"industry":"saas","n":2}}'
     )
     assert backend.raw.ttl("nudge:{acme}:account") == -1
-    mirror, read = await store.read_account("acme", rules, now=datetime.now(UTC))
+    mirror, read = await store.states.read_account("acme", rules, now=datetime.now(UTC))
     assert (mirror.plan, mirror.attributes) == ("team", {"industry": "saas", "n": 2})
     assert read == {"seats": 0.0, "api_calls": 0.0}
 
 
 async def test_a_mirror_written_only_if_missing_never_replaces_one(
-    store: CounterStore, rules: RuleSet
+    store: RedisStore, rules: RuleSet
 ) -> None:
-    await store.write_account("acme", plan="team", attributes={})
-    await store.write_account("acme", plan="free", attributes={}, only_if_missing=True)
-    await store.write_account("globex", plan="free", attributes={}, only_if_missing=True)
+    await store.mirrors.write("acme", plan="team", attributes={})
+    await store.mirrors.write("acme", plan="free", attributes={}, only_if_missing=True)
+    await store.mirrors.write("globex", plan="free", attributes={}, only_if_missing=True)
 
     now = datetime.now(UTC)
-    assert (await store.read_account("acme", rules, now=now))[0].plan == "team"
-    assert (await store.read_account("globex", rules, now=now))[0].plan == "free"
+    assert (await store.states.read_account("acme", rules, now=now))[0].plan == "team"
+    assert (await store.states.read_account("globex", rules, now=now))[0].plan == "free"
 
 
 # -- prompt history ---------------------------------------------------------------------
 
 
 async def test_a_dismissal_holds_its_time_for_the_cooldown(
-    store: CounterStore, backend: StoreBackend, rules: RuleSet
+    store: RedisStore, backend: StoreBackend, rules: RuleSet
 ) -> None:
     at = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
-    await store.dismiss("acme", "ana", "seats-full", at=at, cooldown=timedelta(days=2))
-    await store.dismiss("acme", None, "seats-full", at=at, cooldown=timedelta(hours=1))
+    await store.history.dismiss("acme", "ana", "seats-full", at=at, cooldown=timedelta(days=2))
+    await store.history.dismiss("acme", None, "seats-full", at=at, cooldown=timedelta(hours=1))
 
     assert backend.raw.get("nudge:{acme}:d:seats-full:u:ana") == str(ms(at))
     assert_ttl(backend, "nudge:{acme}:d:seats-full:u:ana", timedelta(days=2))
     assert_ttl(backend, "nudge:{acme}:d:seats-full:anon", timedelta(hours=1))
-    ana = await store.read_state("acme", "ana", rules, now=at)
-    anonymous = await store.read_state("acme", None, rules, now=at)
-    bob = await store.read_state("acme", "bob", rules, now=at)
+    ana = await store.states.read_state("acme", "ana", rules, now=at)
+    anonymous = await store.states.read_state("acme", None, rules, now=at)
+    bob = await store.states.read_state("acme", "bob", rules, now=at)
     assert ana.dismissed_at == anonymous.dismissed_at == {"seats-full": at}
     assert bob.dismissed_at == {}
 
 
 async def test_an_impression_is_recorded_once_in_the_users_and_the_accounts_list(
-    store: CounterStore, backend: StoreBackend, rules: RuleSet
+    store: RedisStore, backend: StoreBackend, rules: RuleSet
 ) -> None:
     at = datetime.now(UTC).replace(microsecond=0)
 
     async def record(digest: str) -> bool:
-        return await store.record_impression(
+        return await store.history.record_impression(
             "acme",
             "ana",
             trigger_id="seats-full",
             style="modal",
             prompt_digest=digest,
             at=at,
-            horizon=timedelta(days=14),
-            keep=10,
+            rules=rules,
         )
 
     assert await record("digest-1") is True
@@ -202,53 +199,55 @@ async def test_an_impression_is_recorded_once_in_the_users_and_the_accounts_list
     for key in ("nudge:{acme}:imp:u:ana", "nudge:{acme}:imp:account"):
         assert backend.raw.get(key) == f'[["seats-full","modal",{ms(at)},"digest-1"]]'
         assert_ttl(backend, key, timedelta(days=14))
-    state = await store.read_state("acme", "ana", rules, now=at)
+    state = await store.states.read_state("acme", "ana", rules, now=at)
     assert [(i.trigger, i.style, i.at) for i in state.impressions] == [("seats-full", "modal", at)]
     assert [i.trigger for i in state.account_impressions] == ["seats-full"]
-    assert (await store.read_state("acme", "bob", rules, now=at)).impressions == []
+    assert (await store.states.read_state("acme", "bob", rules, now=at)).impressions == []
 
 
 # -- firing marks -----------------------------------------------------------------------
 
 
 async def test_a_pending_mark_over_a_counter_ends_with_the_counters_window(
-    store: CounterStore, backend: StoreBackend, rules: RuleSet
+    store: RedisStore, backend: StoreBackend, rules: RuleSet
 ) -> None:
     now = datetime.now(UTC).replace(microsecond=0)
     fingerprint = rules.by_id["api-calls-busy"].hold_fingerprint
     ends = window_end("month", now)
 
-    await store.mark_pending("acme", rules, {"api-calls-busy"}, now=now)
+    await store.marks.mark_pending("acme", rules, {"api-calls-busy"}, now=now)
 
     key = "nudge:{acme}:pending:api-calls-busy"
     assert backend.raw.get(key) == f"{ms(now)}:{ms(ends)}:{fingerprint}"
     assert_ttl(backend, key, ends - datetime.now(UTC))
-    state = (await store.read_account_state("acme", rules, now=now)).state
+    state = (await store.states.read_account_state("acme", rules, now=now)).state
     assert state.pending_since == {"api-calls-busy": now}
 
-    await store.mark_pending("acme", rules, set(), now=now)
+    await store.marks.mark_pending("acme", rules, set(), now=now)
     assert backend.raw.get(key) is None
 
 
 async def test_a_signal_is_claimed_once_per_cooldown_and_a_released_claim_again(
-    store: CounterStore, backend: StoreBackend
+    store: RedisStore, backend: StoreBackend
 ) -> None:
     now = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
     cooldown = timedelta(days=7)
 
-    assert await store.open_signal_gate("acme", "api-calls-busy", cooldown=cooldown, now=now)
-    assert not await store.open_signal_gate(
+    assert await store.marks.open_signal_gate("acme", "api-calls-busy", cooldown=cooldown, now=now)
+    assert not await store.marks.open_signal_gate(
         "acme", "api-calls-busy", cooldown=cooldown, now=now + timedelta(days=6)
     )
-    assert await store.open_signal_gate("globex", "api-calls-busy", cooldown=cooldown, now=now)
+    assert await store.marks.open_signal_gate(
+        "globex", "api-calls-busy", cooldown=cooldown, now=now
+    )
     key = "nudge:{acme}:sig:api-calls-busy"
     assert backend.raw.get(key) == str(ms(now))
     assert_ttl(backend, key, cooldown)
 
-    await store.close_signal_gate("acme", "api-calls-busy")
+    await store.marks.close_signal_gate("acme", "api-calls-busy")
 
     assert backend.raw.get(key) is None
-    assert await store.open_signal_gate(
+    assert await store.marks.open_signal_gate(
         "acme", "api-calls-busy", cooldown=cooldown, now=now + timedelta(days=6)
     )
 
@@ -257,22 +256,23 @@ async def test_a_signal_is_claimed_once_per_cooldown_and_a_released_claim_again(
 
 
 async def test_the_prompt_read_sees_every_family_of_the_account(
-    store: CounterStore, rules: RuleSet
+    store: RedisStore, rules: RuleSet
 ) -> None:
     now = datetime.now(UTC).replace(microsecond=0)
-    await store.write_account("acme", plan="free", attributes={"industry": "saas"})
-    await store.apply_usage(
+    await store.mirrors.write("acme", plan="free", attributes={"industry": "saas"})
+    await store.usage.apply(
         {
             "acme": [
                 usage("e1", "seats", 3, now=now),
                 usage("e2", "api_calls", 90, now=now, window=True),
             ]
-        }
+        },
+        now=now,
     )
-    await store.mark_pending("acme", rules, {"api-calls-busy"}, now=now)
-    await store.dismiss("acme", "ana", "seats-full", at=now, cooldown=timedelta(days=2))
+    await store.marks.mark_pending("acme", rules, {"api-calls-busy"}, now=now)
+    await store.history.dismiss("acme", "ana", "seats-full", at=now, cooldown=timedelta(days=2))
 
-    state = await store.read_state("acme", "ana", rules, now=now)
+    state = await store.states.read_state("acme", "ana", rules, now=now)
 
     assert (state.plan, state.attributes) == ("free", {"industry": "saas"})
     assert state.usage == {"seats": 3.0, "api_calls": 90.0}
