@@ -14,7 +14,7 @@ from app.services.prompts import PromptService
 from app.services.rule_registry import RuleRegistry
 from app.settings import Settings
 from app.store.accounts import SqlStore
-from app.store.counters import CounterStore
+from app.store.redis_store import RedisStore
 from app.store.signals import SignalStore
 
 
@@ -25,7 +25,7 @@ class Runtime:
     clock: Clock
     metrics: Metrics
     registry: RuleRegistry
-    counters: CounterStore
+    store: RedisStore
     sql: SqlStore
     signals: SignalStore
     firing: FiringTracker

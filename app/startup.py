@@ -38,8 +38,8 @@ from app.services.rule_watcher import watching_rules
 from app.settings import Settings, load_settings
 from app.store import database
 from app.store.accounts import SqlStore
-from app.store.counters import CounterStore
 from app.store.redis_client import create_redis
+from app.store.redis_store import RedisStore
 from app.store.rule_versions import RuleVersionStore
 from app.store.signals import SignalStore
 
@@ -134,14 +134,14 @@ async def start(
     )
     stack.push_async_callback(redis.aclose)
 
-    counters = CounterStore(
+    store = RedisStore.on(
         redis,
-        prompt_timeout_seconds=settings.redis_timeout_seconds,
-        dedupe_ttl_seconds=settings.dedupe_ttl_hours * 3600,
+        budget_seconds=settings.redis_timeout_seconds,
+        dedupe_ttl_hours=settings.dedupe_ttl_hours,
     )
     sql = SqlStore(engine)
     signals = SignalStore(engine)
-    firing = FiringTracker(counters, signals, metrics)
+    firing = FiringTracker(store.states, store.marks, signals, metrics)
     codec = PromptIdCodec(credentials.signing_secret)
     if credentials.generated_key or credentials.generated_secret:
         _announce(credentials, base_url, settings.data_dir)
@@ -156,13 +156,13 @@ async def start(
         clock=clock,
         metrics=metrics,
         registry=registry,
-        counters=counters,
+        store=store,
         sql=sql,
         signals=signals,
         firing=firing,
         codec=codec,
-        prompts=PromptService(counters, codec, metrics),
-        accounts=AccountService(sql, counters, signals, firing),
+        prompts=PromptService(store.states, codec, metrics),
+        accounts=AccountService(sql, store.mirrors, store.states, signals, firing),
     )
 
 

@@ -21,7 +21,7 @@ from app.commands.settings import load_cli_settings
 from app.commands.store_access import (
     NoStore,
     StoreAddress,
-    open_counters,
+    open_states,
     store_address,
 )
 from app.engine import RuleSet, format_number
@@ -90,7 +90,6 @@ def run(args: argparse.Namespace) -> int:
                 args.account,
                 user_id=args.user,
                 placement=args.placement,
-                dedupe_ttl_seconds=settings.dedupe_ttl_hours * 3600,
             )
         )
     except (NoStore, StoreUnavailable) as exc:
@@ -121,11 +120,10 @@ async def _explain(
     *,
     user_id: str | None,
     placement: str | None,
-    dedupe_ttl_seconds: int,
 ) -> dict[str, Any]:
-    async with open_counters(address, dedupe_ttl_seconds=dedupe_ttl_seconds) as counters:
+    async with open_states(address) as states:
         return await explain_account(
-            counters,
+            states,
             rules,
             account_id,
             user_id=user_id,

@@ -19,8 +19,8 @@ from app.embedded_redis import url_file
 from app.errors import StoreUnavailable
 from app.settings import Settings
 from app.store.account_scan import AccountScan
-from app.store.counters import CounterStore, redis_errors
-from app.store.redis_client import RedisClient, create_redis
+from app.store.account_state import StateReader
+from app.store.redis_client import StoreClient, create_redis
 
 # A tool reads many keys in large pipelines: give each command far more time than the
 # prompt path's budget, and still fail rather than hang on a Redis that does not answer.
@@ -85,49 +85,46 @@ async def open_scan(address: StoreAddress) -> AsyncIterator[AccountScan]:
     Raises NoStore for an unusable URL, StoreUnavailable (naming the address and what to
     check) when the store does not answer, then or while the accounts are read.
     """
-    async with _connected(address, reading="the accounts") as redis:
-        yield AccountScan(redis)
+    async with _connected(address, reading="the accounts") as client:
+        yield AccountScan(client)
 
 
 @asynccontextmanager
-async def open_counters(
-    address: StoreAddress, *, dedupe_ttl_seconds: int
-) -> AsyncIterator[CounterStore]:
-    """The prompt path's CounterStore on a store that answered a PING, with a tool's
+async def open_states(address: StoreAddress) -> AsyncIterator[StateReader]:
+    """The prompt path's StateReader on a store that answered a PING, with a tool's
     patience (CLI_TIMEOUT_SECONDS in place of the prompt path's budget).
 
     Raises NoStore for an unusable URL, StoreUnavailable (naming the address and what to
     check) when the store does not answer, then or while the account is read.
     """
-    async with _connected(address, reading="the account") as redis:
-        yield CounterStore(
-            redis, prompt_timeout_seconds=CLI_TIMEOUT_SECONDS, dedupe_ttl_seconds=dedupe_ttl_seconds
-        )
+    async with _connected(address, reading="the account") as client:
+        yield StateReader(client)
 
 
 @asynccontextmanager
-async def _connected(address: StoreAddress, *, reading: str) -> AsyncIterator[RedisClient]:
+async def _connected(address: StoreAddress, *, reading: str) -> AsyncIterator[StoreClient]:
     """A client of the store at `address` that answered a PING, closed on the way out.
 
     The store's errors, at the PING and in the block (which reads `reading`), come out
     as StoreUnavailable in words for the command line.
     """
     try:
-        redis: RedisClient = create_redis(
+        redis = create_redis(
             address.url, cluster=address.cluster, timeout_seconds=CLI_TIMEOUT_SECONDS
         )
     except ValueError as exc:  # redis-py's word for a URL it cannot use
         raise NoStore(
             f"{address}: not a Redis URL ({exc}); write it as redis://HOST:PORT/0"
         ) from None
+    client = StoreClient(redis, budget_seconds=CLI_TIMEOUT_SECONDS)
     try:
         try:
-            async with redis_errors("connecting"):
+            async with client.call("connecting"):
                 await redis.ping()
         except StoreUnavailable as exc:
             raise _for_cli(exc, f"cannot reach the store at {address}", address) from exc
         try:
-            yield redis
+            yield client
         except StoreUnavailable as exc:
             context = f"cannot read {reading} from the store at {address}"
             raise _for_cli(exc, context, address) from exc

@@ -10,15 +10,17 @@ from app.engine import RuleSet, json_number, window_end
 from app.errors import InvalidRequest
 from app.services.firing import FiringTracker
 from app.services.signal_feed import ACCOUNT_SIGNALS, describe_signal
+from app.store.account_mirror import AccountMirrors
+from app.store.account_state import StateReader
 from app.store.accounts import AccountRecord, SqlStore
-from app.store.counters import CounterStore
 from app.store.signals import SignalStore
 
 
 @dataclass
 class AccountService:
     sql: SqlStore
-    counters: CounterStore
+    mirrors: AccountMirrors
+    states: StateReader
     signals: SignalStore
     firing: FiringTracker
 
@@ -51,9 +53,7 @@ class AccountService:
                 )
 
         async def mirror(record: AccountRecord) -> None:
-            await self.counters.write_account(
-                account_id, plan=record.plan, attributes=record.attributes
-            )
+            await self.mirrors.write(account_id, plan=record.plan, attributes=record.attributes)
 
         record = await self.sql.put_account(
             account_id,
@@ -73,11 +73,11 @@ class AccountService:
     async def _describe(
         self, account_id: str, record: AccountRecord | None, *, rules: RuleSet, now: datetime
     ) -> dict[str, Any]:
-        mirror, usage = await self.counters.read_account(account_id, rules, now=now)
+        mirror, usage = await self.states.read_account(account_id, rules, now=now)
         if record is not None and mirror.plan is None:
             # Redis lost the mirror (a flush, a lost AOF): restore it from the record, but
             # only if still missing, so a concurrent PUT's newer mirror is never overwritten.
-            await self.counters.write_account(
+            await self.mirrors.write(
                 account_id, plan=record.plan, attributes=record.attributes, only_if_missing=True
             )
         plan_name = record.plan if record else rules.default_plan

@@ -12,11 +12,11 @@ from datetime import datetime
 from typing import Any
 
 from app.engine import Decision, RuleSet, evaluate, json_number
-from app.store.counters import CounterStore
+from app.store.account_state import StateReader
 
 
 async def explain_account(
-    counters: CounterStore,
+    states: StateReader,
     rules: RuleSet,
     account_id: str,
     *,
@@ -29,7 +29,7 @@ async def explain_account(
     `user_id` None is the account's anonymous user, as in GET /v1/prompts. Raises
     StoreUnavailable when Redis does not answer.
     """
-    state = await counters.read_state(account_id, user_id, rules, now=now)
+    state = await states.read_state(account_id, user_id, rules, now=now)
     decisions = evaluate(rules, state, placement=placement, now=now).decisions
     return {
         "account_id": account_id,

@@ -26,7 +26,8 @@ from datetime import datetime
 from app.engine import AccountState, RuleSet, evaluate, holding_triggers, resolve_plan
 from app.errors import StoreUnavailable
 from app.observability import Metrics
-from app.store.counters import CounterStore
+from app.store.account_state import StateReader
+from app.store.firing_marks import FiringMarks
 from app.store.signals import SignalStore, new_signal
 
 log = logging.getLogger(__name__)
@@ -38,7 +39,8 @@ SETTLE_ATTEMPTS = 3
 
 @dataclass
 class FiringTracker:
-    counters: CounterStore
+    states: StateReader
+    marks: FiringMarks
     signals: SignalStore
     metrics: Metrics
 
@@ -73,12 +75,12 @@ class FiringTracker:
         """Read the account and write its pending marks from what was read, again if its
         inputs changed meanwhile; the state with the marks as written."""
         for _attempt in range(SETTLE_ATTEMPTS):
-            snapshot = await self.counters.read_account_state(account_id, rules, now=now)
+            snapshot = await self.states.read_account_state(account_id, rules, now=now)
             state = snapshot.state
             if not rules.held_triggers:
                 return state
             holding = holding_triggers(rules, state)
-            if await self.counters.mark_pending(
+            if await self.marks.mark_pending(
                 account_id, rules, holding, now=now, snapshot=snapshot
             ):
                 pending = {t: state.pending_since.get(t, now) for t in holding}
@@ -99,7 +101,7 @@ class FiringTracker:
     ) -> None:
         trigger = rules.by_id[trigger_id]
         assert trigger.signal is not None
-        if not await self.counters.open_signal_gate(
+        if not await self.marks.open_signal_gate(
             account_id, trigger_id, cooldown=trigger.cooldown, now=now
         ):
             return
@@ -121,7 +123,7 @@ class FiringTracker:
                 # Not stored: give the claim back, so the account's next change records it,
                 # instead of losing it for the cooldown.
                 with contextlib.suppress(StoreUnavailable):
-                    await self.counters.close_signal_gate(account_id, trigger_id)
+                    await self.marks.close_signal_gate(account_id, trigger_id)
                 raise
 
         # The INSERT runs in a worker thread, which a cancelled request does not stop: the

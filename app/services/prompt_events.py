@@ -7,15 +7,10 @@ from datetime import datetime, timedelta
 from app.engine import PromptEventType, RuleSet
 from app.services.prompt_ids import PromptRef
 from app.store.accounts import PromptEventRecord, SqlStore
-from app.store.counters import CounterStore
+from app.store.prompt_history import PromptHistory
 
 # A trigger removed from the rules since its prompt was shown still hides for this long.
 FALLBACK_COOLDOWN = timedelta(days=1)
-# Impressions are kept at least this long, so caps added to the rules later count the
-# prompts shown in the meantime.
-MIN_IMPRESSIONS_KEPT = timedelta(days=7)
-# ... and at least this many of each style and trigger, for caps added later.
-MIN_IMPRESSIONS_COUNT = 10
 
 
 async def record_prompt_event(
@@ -25,7 +20,7 @@ async def record_prompt_event(
     prompt_digest: str,
     rules: RuleSet,
     sql: SqlStore,
-    counters: CounterStore,
+    history: PromptHistory,
     now: datetime,
 ) -> None:
     trigger = rules.by_id.get(ref.trigger_id)
@@ -33,21 +28,18 @@ async def record_prompt_event(
     async def mirror() -> None:
         if event_type == "dismissed":
             cooldown = trigger.cooldown if trigger else FALLBACK_COOLDOWN
-            await counters.dismiss(
+            await history.dismiss(
                 ref.account_id, ref.user_id, ref.trigger_id, at=now, cooldown=cooldown
             )
         elif event_type == "shown":
-            await counters.record_impression(
+            await history.record_impression(
                 ref.account_id,
                 ref.user_id,
                 trigger_id=ref.trigger_id,
                 style=trigger.prompt.style if trigger and trigger.prompt else "",
                 prompt_digest=prompt_digest,
                 at=now,
-                horizon=max(
-                    rules.impressions_horizon or MIN_IMPRESSIONS_KEPT, MIN_IMPRESSIONS_KEPT
-                ),
-                keep=max(rules.impressions_kept, MIN_IMPRESSIONS_COUNT),
+                rules=rules,
             )
 
     record = PromptEventRecord(

@@ -12,7 +12,7 @@ from app.engine import RenderedPrompt, RuleSet, evaluate, json_number
 from app.errors import StoreUnavailable
 from app.observability import Metrics
 from app.services.prompt_ids import PromptIdCodec, PromptRef
-from app.store.counters import CounterStore
+from app.store.account_state import StateReader
 
 log = logging.getLogger(__name__)
 DEGRADED_LOG_INTERVAL_SECONDS = 10.0
@@ -26,7 +26,7 @@ class PromptAnswer:
 
 @dataclass
 class PromptService:
-    store: CounterStore
+    store: StateReader
     codec: PromptIdCodec
     metrics: Metrics
     _last_degraded_log: float = field(default=0.0, init=False)

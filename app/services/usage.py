@@ -8,15 +8,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from app.engine import RuleSet, UsageOp, window_end, window_id
+from app.engine import RuleSet, UsageOp
 from app.errors import InvalidRequest
-from app.store.counters import CounterStore, UsageWrite
+from app.store.keys import MAX_EVENT_AGE
+from app.store.usage_counters import UsageCounters, UsageWrite
 
 MAX_FUTURE = timedelta(minutes=5)
-MAX_AGE = timedelta(days=35)
-# A counter's window key is kept this long after the window ends, so late events
-# (up to MAX_AGE old) still find it, and then expires.
-WINDOW_RETENTION = MAX_AGE + timedelta(days=1)
 MAX_ABS_VALUE = 1e15  # beyond this, float counters lose whole-number precision
 
 
@@ -37,7 +34,7 @@ class UsageResult:
 
 
 async def record_usage(
-    events: Sequence[UsageEvent], *, rules: RuleSet, store: CounterStore, now: datetime
+    events: Sequence[UsageEvent], *, rules: RuleSet, store: UsageCounters, now: datetime
 ) -> UsageResult:
     """Validate every event, then apply them; one bad event applies nothing."""
     writes: dict[str, list[UsageWrite]] = defaultdict(list)
@@ -53,7 +50,7 @@ async def record_usage(
         )
     if not writes:
         return UsageResult(0, 0)
-    accepted, duplicates = await store.apply_usage(writes)
+    accepted, duplicates = await store.apply(writes, now=now)
     return UsageResult(accepted, duplicates)
 
 
@@ -80,7 +77,7 @@ def _resolve(
         problem(
             "timestamp", "timestamp is more than 5 minutes in the future; check the sender's clock"
         )
-    elif at < now - MAX_AGE:
+    elif at < now - MAX_EVENT_AGE:
         problem(
             "timestamp", "timestamp is more than 35 days old; such usage can no longer be counted"
         )
@@ -94,14 +91,4 @@ def _resolve(
             )
     if metric is None or len(problems) > before:
         return None
-    if metric.window is None:
-        return UsageWrite(event.id, metric.name, event.op, event.value, None, 0)
-    ttl = window_end(metric.window, at) - now + WINDOW_RETENTION
-    return UsageWrite(
-        event.id,
-        metric.name,
-        event.op,
-        event.value,
-        window_id(metric.window, at),
-        max(int(ttl.total_seconds()), 1),
-    )
+    return UsageWrite(event.id, metric.name, event.op, event.value, metric.window, at)

@@ -1,1 +1,2 @@
-"""Adapters to storage: Redis counters and the SQL database. Driver errors stop here."""
+"""Adapters to storage: the Redis store, by key family, and the SQL database. Driver errors
+stop here."""

@@ -21,7 +21,6 @@ scan goes on with the others.
 from __future__ import annotations
 
 import asyncio
-import re
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -34,24 +33,11 @@ from app.engine import AccountState, RuleSet
 from app.errors import StoreUnavailable
 from app.store import keys
 from app.store.account_state import StateRead
-from app.store.counters import redis_errors
-from app.store.redis_client import RedisClient
-
-# One pass over the keyspace finds both kinds of key that name an account: `:account`
-# (the plan mirror), `:g:<metric>` (gauges) and `:c:<metric>:<window>` (counters). SCAN
-# walks every key whatever the pattern, so one pattern beats three passes; the
-# pattern leaves out the per-event keys (`:ev:`), which outnumber the others.
-ACCOUNT_KEYS_PATTERN = f"{keys.PREFIX}:{{*}}:[acg]*"
-_ACCOUNT_ID = re.compile(rf"^{keys.PREFIX}:\{{([^{{}}:]+)\}}:(?:account$|g:|c:)")
+from app.store.read_plan import by_key
+from app.store.redis_client import StoreClient
 
 SCAN_COUNT = 1000  # keys Redis looks at per SCAN call: few round trips, short calls
 BATCH_SIZE = 500  # accounts per pipeline
-
-
-def account_id_of(key: str) -> str | None:
-    """The account a plan-mirror or usage key belongs to; None for any other key."""
-    match = _ACCOUNT_ID.match(key)
-    return match.group(1) if match else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,11 +96,8 @@ class _AccountRead:
 
     def states(self, values: Sequence[Any]) -> tuple[AccountState, ...]:
         """Raises StoreUnavailable for a value Nudge did not write (StateRead.decode)."""
-        decoded: list[AccountState] = []
-        start = 0
-        for read in self.reads:
-            decoded.append(read.decode(values[start : start + len(read.keys)]))
-            start += len(read.keys)
+        found = by_key(self.keys, values)
+        decoded = [read.decode(found) for read in self.reads]
         return tuple(decoded[index] for index in self.layout.state_of)
 
 
@@ -122,9 +105,10 @@ class AccountScan:
     """Lists the accounts in the store and reads their account-level state, in batches."""
 
     def __init__(
-        self, redis: RedisClient, *, batch_size: int = BATCH_SIZE, scan_count: int = SCAN_COUNT
+        self, client: StoreClient, *, batch_size: int = BATCH_SIZE, scan_count: int = SCAN_COUNT
     ) -> None:
-        self._redis = redis
+        self._client = client
+        self._redis = client.redis
         self._batch_size = batch_size
         self._scan_count = scan_count
 
@@ -135,7 +119,7 @@ class AccountScan:
         """
         targets: list[dict[str, Any]] = [{}]
         if isinstance(self._redis, RedisCluster):
-            async with redis_errors("connecting"):
+            async with self._client.call("connecting"):
                 await self._redis.initialize()  # a new client knows no node until it connects
             # Each primary holds its own slots' keys: scan them side by side. Keeping each
             # node's accounts together makes most pipelines go to a single node.
@@ -143,11 +127,11 @@ class AccountScan:
         per_node: list[dict[str, None]] = [{} for _ in targets]  # insertion-ordered sets
 
         def found(node: int, batch: Sequence[str]) -> None:
-            per_node[node].update(dict.fromkeys(filter(None, map(account_id_of, batch))))
+            per_node[node].update(dict.fromkeys(filter(None, map(keys.account_id_of, batch))))
             if on_found is not None:
                 on_found(sum(map(len, per_node)))
 
-        async with redis_errors("listing the accounts"):
+        async with self._client.call("listing the accounts"):
             await asyncio.gather(
                 *(self._scan(partial(found, node), target) for node, target in enumerate(targets))
             )
@@ -158,7 +142,7 @@ class AccountScan:
         cursor = 0
         while True:
             answer: Any = await self._redis.scan(
-                cursor, match=ACCOUNT_KEYS_PATTERN, count=self._scan_count, **target
+                cursor, match=keys.ACCOUNT_KEYS_PATTERN, count=self._scan_count, **target
             )
             if target:  # a cluster answers with the cursor of each node asked (one here)
                 cursors, batch = answer
@@ -188,7 +172,7 @@ class AccountScan:
         next_read = asyncio.ensure_future(self._read_batch(batches[0], layout, now))
         try:
             for following in [*batches[1:], None]:
-                async with redis_errors("reading the accounts"):
+                async with self._client.call("reading the accounts"):
                     answers = await next_read
                 if following is not None:
                     next_read = asyncio.ensure_future(self._read_batch(following, layout, now))

@@ -1,9 +1,9 @@
-"""One account's state in Redis: which keys hold it, and how their values decode.
+"""One account's state in Redis, read across the key families in one MGET.
 
-The prompt path reads these keys in one MGET; the write paths read the account-level
-part to settle `for:` marks and signals; `nudge rules impact` reads them in pipelines
-for many accounts. All keys carry the account's hash tag, so one MGET reads them on
-Redis Cluster too.
+The prompt path reads the whole state of an account's user; the write paths read the
+account-level part to settle `for:` marks and signals; `nudge rules impact` reads that
+part in pipelines for many accounts (AccountScan). All keys carry the account's hash
+tag, so one MGET reads them on Redis Cluster too.
 
 Decoding trusts no value. What the state is made of (the plan mirror and the usage)
 must be what Nudge wrote, or the read fails with StoreUnavailable, so the prompt path
@@ -13,35 +13,38 @@ impressions) that cannot be read counts as absent, so the next write replaces it
 
 from __future__ import annotations
 
-import json
-import math
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Any
+from collections.abc import Mapping
+from datetime import datetime
 
-from app.engine import AccountState, Impression, RuleSet, Trigger, window_end, window_id
+from app.engine import AccountState, RuleSet
 from app.errors import StoreUnavailable
 from app.store import keys
+from app.store.account_mirror import AccountMirror, decode_mirror, mirror_section
+from app.store.firing_marks import AccountSnapshot, decode_pending, pending_section
+from app.store.prompt_history import (
+    decode_dismissals,
+    decode_impressions,
+    dismissals_section,
+    impressions_section,
+)
+from app.store.read_plan import Raw, ReadPlan, by_key
+from app.store.redis_client import StoreClient
+from app.store.usage_counters import decode_usage, usage_section
 
-# Millisecond timestamps Nudge writes lie between 1970 and the year 10000.
-_MAX_MS = 253_402_300_800_000
-
-
-@dataclass(frozen=True, slots=True)
-class AccountMirror:
-    """The account's plan and attributes as mirrored into Redis; None if never PUT."""
-
-    plan: str | None
-    attributes: Mapping[str, Any]
+# The sections of the read. The mirror and the usage are what the account's triggers
+# are computed from: the inputs a settle of the marks checks are unchanged.
+MIRROR = "mirror"
+USAGE = "usage"
+PENDING = "pending"
+DISMISSALS = "dismissals"
+IMPRESSIONS = "impressions"
+INPUTS = (MIRROR, USAGE)
 
 
 class StateRead:
-    """The keys of one account's state, and the state from their values.
+    """The read plan of one account's state, and the state from the values read.
 
     Without `for_user`, the state is the account's own: no dismissals nor impressions.
-    The first `inputs` keys (the mirror and the usage) are what the account's triggers
-    are computed from.
     """
 
     def __init__(
@@ -53,154 +56,78 @@ class StateRead:
         user_id: str | None = None,
         for_user: bool = False,
     ) -> None:
+        self._account_id = account_id
+        self._rules = rules
         self._now = now
-        self._usage_keys = usage_keys(account_id, rules, now)
-        self._held = rules.held_triggers
-        self._prompting = [t for t in rules.triggers if t.prompt is not None] if for_user else []
-        self._user_impressions = for_user and rules.reads_user_impressions
-        self._account_impressions = for_user and rules.reads_account_impressions
-        self.inputs = 1 + len(self._usage_keys)
-        self.keys = [
-            keys.account_key(account_id),
-            *self._usage_keys.values(),
-            *(keys.pending_key(account_id, t.id) for t in self._held),
-            *(keys.dismissal_key(account_id, user_id, t.id) for t in self._prompting),
-        ]
-        if self._user_impressions:
-            self.keys.append(keys.impressions_key(account_id, user_id))
-        if self._account_impressions:
-            self.keys.append(keys.account_impressions_key(account_id))
+        sections = {
+            MIRROR: mirror_section(account_id),
+            USAGE: usage_section(account_id, rules, now),
+            PENDING: pending_section(account_id, rules),
+        }
+        if for_user:
+            sections[DISMISSALS] = dismissals_section(account_id, user_id, rules)
+            sections[IMPRESSIONS] = impressions_section(account_id, user_id, rules)
+        self.plan = ReadPlan(sections)
+        self.keys = self.plan.keys
 
-    def decode(self, values: Sequence[Any]) -> AccountState:
-        """The state from the values of `keys`, in order (strings, None where missing)."""
+    def decode(self, found: Mapping[str, Raw]) -> AccountState:
+        """The state from the values of `keys`, by key (None where missing)."""
+        answer = self.plan.answer(found)
         try:
-            mirror = decode_mirror(values[0])
-            usage = {
-                metric: _usage(raw)
-                for metric, raw in zip(self._usage_keys, values[1 : self.inputs], strict=True)
-                if raw is not None
-            }
+            mirror = decode_mirror(answer[MIRROR])
+            usage = decode_usage(answer[USAGE])
         except (ValueError, TypeError, RecursionError) as exc:
             raise StoreUnavailable(
                 f"a key of the account holds a value Nudge did not write ({exc}); "
-                f"inspect the keys {self.keys[0].removesuffix(':account')}:*"
+                f"inspect the keys {keys.account_tag(self._account_id)}:*"
             ) from exc
-        rest = iter(values[self.inputs :])
-        pending = {
-            t.id: since
-            for t, raw in zip(self._held, rest, strict=False)
-            if (since := _pending_since(raw, t, self._now)) is not None
-        }
-        dismissed = {
-            t.id: at
-            for t, raw in zip(self._prompting, rest, strict=False)
-            if (at := _time(raw)) is not None
-        }
+        lists = {who: decode_impressions(raw) for who, raw in answer.get(IMPRESSIONS, {}).items()}
         return AccountState(
             plan=mirror.plan,
             usage=usage,
-            dismissed_at=dismissed,
+            dismissed_at=decode_dismissals(answer.get(DISMISSALS, {})),
             attributes=mirror.attributes,
-            pending_since=pending,
-            impressions=_impressions(next(rest)) if self._user_impressions else (),
-            account_impressions=_impressions(next(rest)) if self._account_impressions else (),
+            pending_since=decode_pending(answer[PENDING], self._rules, now=self._now),
+            impressions=lists.get("user", ()),
+            account_impressions=lists.get("account", ()),
         )
 
-
-@dataclass(frozen=True, slots=True)
-class AccountSnapshot:
-    """An account-level read: the state, and the raw values it was decoded from."""
-
-    read: StateRead
-    values: Sequence[Any]
-    state: AccountState
-
-    def inputs(self) -> tuple[list[str], list[str]]:
-        """The keys of the mirror and the usage, and the values read ("" where none)."""
-        count = self.read.inputs
-        return self.read.keys[:count], [v if v is not None else "" for v in self.values[:count]]
+    def snapshot(self, found: Mapping[str, Raw]) -> AccountSnapshot:
+        """The state, with the values of its inputs as the marks are settled against."""
+        inputs = {
+            key: found[key] or "" for name in INPUTS for key in self.plan.sections[name].values()
+        }
+        return AccountSnapshot(self.decode(found), inputs)
 
 
-def usage_keys(account_id: str, rules: RuleSet, now: datetime) -> dict[str, str]:
-    """metric -> the key that holds its current usage (counters: the current window)."""
-    return {
-        metric.name: (
-            keys.gauge_key(account_id, metric.name)
-            if metric.window is None
-            else keys.counter_key(account_id, metric.name, window_id(metric.window, now))
-        )
-        for metric in rules.metrics.values()
-    }
+class StateReader:
+    """Reads accounts' state, each in one MGET."""
 
+    def __init__(self, client: StoreClient) -> None:
+        self._client = client
 
-def pending_mark(trigger: Trigger, *, now: datetime) -> tuple[str, int | None]:
-    """The value of a pending mark that starts now, and when (ms) it ends, if it does:
-    a hold over a counter ends with the counter's window, whose count starts again at 0."""
-    if not trigger.counter_windows:
-        return f"{_ms(now)}::{trigger.hold_fingerprint}", None
-    ends = _ms(min(window_end(w, now) for w in trigger.counter_windows))
-    return f"{_ms(now)}:{ends}:{trigger.hold_fingerprint}", ends
+    async def read_state(
+        self, account_id: str, user_id: str | None, rules: RuleSet, *, now: datetime
+    ) -> AccountState:
+        """What the prompt path needs of one account and user: one MGET, under the budget."""
+        read = StateRead(account_id, rules, now=now, user_id=user_id, for_user=True)
+        async with self._client.call("reading the account's state", within_budget=True) as redis:
+            values = await redis.mget(read.keys)
+        return read.decode(by_key(read.keys, values))
 
+    async def read_account_state(
+        self, account_id: str, rules: RuleSet, *, now: datetime
+    ) -> AccountSnapshot:
+        """The account-level state (no user): plan, attributes, usage, pending marks."""
+        read = StateRead(account_id, rules, now=now)
+        async with self._client.call("reading the account's state") as redis:
+            values = await redis.mget(read.keys)
+        return read.snapshot(by_key(read.keys, values))
 
-def decode_mirror(raw: str | None) -> AccountMirror:
-    if not raw:
-        return AccountMirror(plan=None, attributes={})
-    data = json.loads(raw)
-    plan = data.get("plan") if isinstance(data, dict) else None
-    attributes = data.get("attributes") if isinstance(data, dict) else None
-    if not isinstance(plan, str) or not isinstance(attributes, dict | None):
-        raise ValueError("the plan mirror is not {plan, attributes}")
-    return AccountMirror(plan=plan, attributes=attributes or {})
-
-
-def _usage(raw: str) -> float:
-    value = float(raw)
-    if not math.isfinite(value):
-        raise ValueError(f"usage {raw!r} is not a finite number")
-    return value
-
-
-def _ms(at: datetime) -> int:
-    return int(at.timestamp() * 1000)
-
-
-def _time(raw: Any) -> datetime | None:
-    """A millisecond timestamp Nudge wrote, or None where there is none to read."""
-    try:
-        ms = int(raw)
-    except (TypeError, ValueError, OverflowError):
-        return None
-    return datetime.fromtimestamp(ms / 1000, UTC) if 0 <= ms < _MAX_MS else None
-
-
-def _pending_since(raw: str | None, trigger: Trigger, now: datetime) -> datetime | None:
-    """When the trigger's hold began, or None: no mark, a mark made for other rules (its
-    fingerprint differs), or one whose counter window has ended."""
-    if raw is None:
-        return None
-    since, _, rest = raw.partition(":")
-    ends, _, fingerprint = rest.partition(":")
-    if fingerprint != trigger.hold_fingerprint:
-        return None
-    if ends and (_time(ends) or now) <= now:
-        return None
-    return _time(since)
-
-
-def _impressions(raw: str | None) -> list[Impression]:
-    """The impression list, skipping whatever is not an entry Nudge wrote."""
-    try:
-        entries = json.loads(raw) if raw else []
-    except (ValueError, RecursionError):
-        return []
-    if not isinstance(entries, list):  # Lua's cjson writes an empty list as {}
-        return []
-    found = []
-    for entry in entries:
-        if not (isinstance(entry, list) and len(entry) == 4):
-            continue
-        trigger, style, at_ms, _digest = entry
-        at = _time(at_ms) if isinstance(at_ms, int | float) else None
-        if isinstance(trigger, str) and isinstance(style, str) and at is not None:
-            found.append(Impression(trigger, style, at))
-    return found
+    async def read_account(
+        self, account_id: str, rules: RuleSet, *, now: datetime
+    ) -> tuple[AccountMirror, dict[str, float]]:
+        """The mirrored plan and the current usage of every metric (counters: this window)."""
+        state = (await self.read_account_state(account_id, rules, now=now)).state
+        usage = {metric: state.usage.get(metric, 0.0) for metric in rules.metrics}
+        return AccountMirror(state.plan, state.attributes), usage

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import redis
 
-from app.services.prompt_events import MIN_IMPRESSIONS_COUNT
+from app.store.keys import IMPRESSIONS_KEPT_EACH
 from tests.api.test_frequency import put_plan, set_usage, show, triggers, write_rules
 from tests.conftest import NudgeFactory
 from tests.support.clock import FakeClock
@@ -78,8 +78,8 @@ async def test_an_account_modal_cap_still_counts_its_modal_after_many_banners(
     entries = stored(raw, "nudge:{acme}:imp:account")
     assert [e[0] for e in entries].count("seats-full") == 1
     # The largest count is 1, so a list keeps the minimum of each style and trigger.
-    assert [e[1] for e in entries].count("banner") == MIN_IMPRESSIONS_COUNT
-    assert len(entries) == MIN_IMPRESSIONS_COUNT + 1 < OTHER_PROMPTS
+    assert [e[1] for e in entries].count("banner") == IMPRESSIONS_KEPT_EACH
+    assert len(entries) == IMPRESSIONS_KEPT_EACH + 1 < OTHER_PROMPTS
 
 
 async def test_many_prompts_of_one_trigger_keep_the_impression_another_trigger_counts(
@@ -90,7 +90,7 @@ async def test_many_prompts_of_one_trigger_keep_the_impression_another_trigger_c
         await set_usage(client, dashboards=1, api_calls=1)
         await show(client, clock, "dashboards-high", "ana")
 
-        for _ in range(3 * MIN_IMPRESSIONS_COUNT):
+        for _ in range(3 * IMPRESSIONS_KEPT_EACH):
             await show(client, clock, "api-used", "ana")
 
         # Same style, newer and many more: dashboards-high's one is still counted.
@@ -98,13 +98,13 @@ async def test_many_prompts_of_one_trigger_keep_the_impression_another_trigger_c
         assert await triggers(client, "bob") == ["dashboards-high", "api-used"]
 
     entries = stored(raw, "nudge:{acme}:imp:u:ana")
-    assert [e[0] for e in entries] == ["dashboards-high"] + ["api-used"] * MIN_IMPRESSIONS_COUNT
+    assert [e[0] for e in entries] == ["dashboards-high"] + ["api-used"] * IMPRESSIONS_KEPT_EACH
 
 
 async def test_a_larger_count_keeps_as_many(
     nudge_app: NudgeFactory, rules_dir: Path, clock: FakeClock, raw: redis.Redis
 ) -> None:
-    count = MIN_IMPRESSIONS_COUNT + 5
+    count = IMPRESSIONS_KEPT_EACH + 5
     write_rules(
         rules_dir,
         TWO_BANNERS.replace("{count: 1, per: 7d}", f"{{count: {count}, per: 7d}}"),

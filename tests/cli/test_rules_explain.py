@@ -1,6 +1,6 @@
 """`nudge rules explain ACCOUNT`: every trigger for an account's user, read from a real Redis.
 
-The account's state is written with the prompt path's own CounterStore (usage, the plan
+The account's state is written with the service's own RedisStore (usage, the plan
 mirror, a dismissal, impressions, pending marks), then the command runs in a subprocess
 as a person would run it, with REDIS_URL or the embedded Redis's URL file.
 """
@@ -16,10 +16,11 @@ from pathlib import Path
 import pytest
 
 from app.embedded_redis import url_file
-from app.engine import RuleSet, load_rules_dir, window_id
+from app.engine import RuleSet, load_rules_dir
 from app.store import keys
-from app.store.counters import CounterStore, UsageWrite
 from app.store.redis_client import create_redis
+from app.store.redis_store import RedisStore
+from app.store.usage_counters import UsageWrite
 from tests.cli.runner import run_nudge
 
 RULES = """\
@@ -103,14 +104,14 @@ def rules(rules_path: Path) -> RuleSet:
 
 
 @pytest.fixture
-async def counters(redis_url: str) -> AsyncIterator[CounterStore]:
-    """The prompt path's store on the suite's real redis-server (flushed for this test)."""
+async def store(redis_url: str) -> AsyncIterator[RedisStore]:
+    """The service's store on the suite's real redis-server (flushed for this test)."""
     redis = create_redis(redis_url, cluster=False, timeout_seconds=5)
-    yield CounterStore(redis, prompt_timeout_seconds=5, dedupe_ttl_seconds=3600)
+    yield RedisStore.on(redis, budget_seconds=5, dedupe_ttl_hours=24)
     await redis.aclose()
 
 
-async def set_usage(counters: CounterStore, account_id: str, **levels: float) -> None:
+async def set_usage(store: RedisStore, account_id: str, **levels: float) -> None:
     """Gauges set to a level, api_calls counted in this month's window."""
     now = datetime.now(UTC)
     writes = [
@@ -119,12 +120,12 @@ async def set_usage(counters: CounterStore, account_id: str, **levels: float) ->
             metric=metric,
             op="incr" if metric == "api_calls" else "set",
             value=value,
-            window_id=window_id("month", now) if metric == "api_calls" else None,
-            ttl_seconds=40 * 24 * 3600 if metric == "api_calls" else 0,
+            window="month" if metric == "api_calls" else None,
+            at=now,
         )
         for metric, value in levels.items()
     ]
-    await counters.apply_usage({account_id: writes})
+    await store.usage.apply({account_id: writes}, now=now)
 
 
 def explain(*args: str, env: dict[str, str]) -> tuple[int, str, str]:
@@ -154,12 +155,14 @@ def env(redis_url: str, rules_path: Path, tmp_path: Path) -> dict[str, str]:
 
 
 async def test_text_marks_each_trigger_and_gives_its_reason(
-    counters: CounterStore, rules: RuleSet, rules_path: Path, env: dict[str, str]
+    store: RedisStore, rules: RuleSet, rules_path: Path, env: dict[str, str]
 ) -> None:
-    await counters.write_account("acme", plan="free", attributes={})
-    await set_usage(counters, "acme", seats=3, api_calls=8500, dashboards=1)
+    await store.mirrors.write("acme", plan="free", attributes={})
+    await set_usage(store, "acme", seats=3, api_calls=8500, dashboards=1)
     dismissed_at = datetime.now(UTC) - timedelta(hours=2)
-    await counters.dismiss("acme", "ana", "seats-full", at=dismissed_at, cooldown=timedelta(days=1))
+    await store.history.dismiss(
+        "acme", "ana", "seats-full", at=dismissed_at, cooldown=timedelta(days=1)
+    )
 
     code, out, err = explain("acme", "--user", "ana", env=env)
 
@@ -202,10 +205,10 @@ async def test_text_marks_each_trigger_and_gives_its_reason(
     ]
 
 
-async def test_another_user_and_a_placement(counters: CounterStore, env: dict[str, str]) -> None:
-    await counters.write_account("acme", plan="team", attributes={})
-    await set_usage(counters, "acme", seats=20)
-    await counters.dismiss(
+async def test_another_user_and_a_placement(store: RedisStore, env: dict[str, str]) -> None:
+    await store.mirrors.write("acme", plan="team", attributes={})
+    await set_usage(store, "acme", seats=20)
+    await store.history.dismiss(
         "acme", "ana", "seats-almost-full", at=datetime.now(UTC), cooldown=timedelta(days=3)
     )
 
@@ -223,11 +226,11 @@ async def test_another_user_and_a_placement(counters: CounterStore, env: dict[st
 
 
 async def test_a_for_trigger_pending_since_its_mark(
-    counters: CounterStore, rules: RuleSet, env: dict[str, str]
+    store: RedisStore, rules: RuleSet, env: dict[str, str]
 ) -> None:
     since = datetime.now(UTC) - timedelta(minutes=15)
-    await set_usage(counters, "acme", dashboards=2)
-    await counters.mark_pending("acme", rules, {"dashboards-busy"}, now=since)
+    await set_usage(store, "acme", dashboards=2)
+    await store.marks.mark_pending("acme", rules, {"dashboards-busy"}, now=since)
 
     code, out, _ = explain("acme", env=env)
 
@@ -241,10 +244,10 @@ async def test_a_for_trigger_pending_since_its_mark(
 
 
 async def test_json_is_the_api_document(
-    counters: CounterStore, rules: RuleSet, env: dict[str, str]
+    store: RedisStore, rules: RuleSet, env: dict[str, str]
 ) -> None:
-    await counters.write_account("acme", plan="free", attributes={})
-    await set_usage(counters, "acme", seats=2)
+    await store.mirrors.write("acme", plan="free", attributes={})
+    await set_usage(store, "acme", seats=2)
 
     code, out, _ = explain("acme", "--format", "json", "--placement", "members", env=env)
 
@@ -273,7 +276,7 @@ async def test_json_is_the_api_document(
 
 
 async def test_the_embedded_redis_of_a_running_serve_is_found_by_its_url_file(
-    counters: CounterStore,
+    store: RedisStore,
     redis_url: str,
     rules_path: Path,
     tmp_path: Path,
@@ -283,7 +286,7 @@ async def test_the_embedded_redis_of_a_running_serve_is_found_by_its_url_file(
     data_dir = tmp_path / "var"
     url_file(data_dir).parent.mkdir(parents=True)
     url_file(data_dir).write_text(redis_url + "\n")
-    await counters.write_account("acme", plan="business", attributes={})
+    await store.mirrors.write("acme", plan="business", attributes={})
 
     code, out, err = explain(
         "acme", env={"NUDGE_RULES_DIR": str(rules_path), "NUDGE_DATA_DIR": str(data_dir)}
@@ -351,10 +354,10 @@ def test_a_url_file_left_by_a_stopped_serve_says_to_start_it(
 
 
 async def test_an_account_key_nudge_did_not_write_is_named_with_the_keys_to_inspect(
-    counters: CounterStore, redis_url: str, env: dict[str, str]
+    store: RedisStore, redis_url: str, env: dict[str, str]
 ) -> None:
-    await counters.write_account("acme", plan="free", attributes={})
-    await set_usage(counters, "acme", seats=2)
+    await store.mirrors.write("acme", plan="free", attributes={})
+    await set_usage(store, "acme", seats=2)
     writer = create_redis(redis_url, cluster=False, timeout_seconds=5)
     try:
         await writer.set(keys.gauge_key("acme", "dashboards"), "oops")

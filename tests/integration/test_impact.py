@@ -10,7 +10,7 @@ import io
 import json
 import re
 import shutil
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -26,11 +26,11 @@ from app.embedded_redis import EmbeddedRedis, url_file
 from app.engine import load_rules_dir
 from app.store import keys
 from app.store.account_scan import AccountScan
-from app.store.counters import CounterStore
-from app.store.redis_client import create_redis
+from app.store.redis_client import StoreClient, create_redis
+from app.store.redis_store import RedisStore
 from tests.conftest import NudgeFactory
 from tests.support.redis_cluster import RedisCluster
-from tests.support.redis_server import free_port, redis_server_binary
+from tests.support.redis_server import free_port
 
 # The live rules of these tests, fixed here so that edits to the shipped examples do not
 # move their counts: free has 3 seats, 30 days of history, 10,000 API calls a month.
@@ -357,12 +357,12 @@ async def test_a_for_trigger_fires_only_where_the_stored_pending_mark_is_old_eno
     now = datetime.now(UTC)
     writer = create_redis(redis_url, cluster=False, timeout_seconds=2)
     try:
-        store = CounterStore(writer, prompt_timeout_seconds=2, dedupe_ttl_seconds=3600)
+        store = RedisStore.on(writer, budget_seconds=2, dedupe_ttl_hours=24)
         for account, held_for in (
             ("since-2h", timedelta(hours=2)),
             ("since-10m", timedelta(minutes=10)),
         ):
-            await store.mark_pending(account, held_rules, {"seats-full"}, now=now - held_for)
+            await store.marks.mark_pending(account, held_rules, {"seats-full"}, now=now - held_for)
     finally:
         await writer.aclose()
 
@@ -558,7 +558,7 @@ async def test_the_scan_lists_each_account_once_and_reads_it_batch_by_batch(
     assert rules is not None
     client = create_redis(redis_url, cluster=False, timeout_seconds=2)
     try:
-        scan = AccountScan(client, batch_size=4, scan_count=5)
+        scan = AccountScan(StoreClient(client, budget_seconds=2), batch_size=4, scan_count=5)
         accounts = await scan.account_ids()
         batches = [
             batch async for batch in scan.read_states(accounts, [rules], now=datetime.now(UTC))
@@ -574,43 +574,31 @@ async def test_the_scan_lists_each_account_once_and_reads_it_batch_by_batch(
     assert (states["usage-only"].plan, states["usage-only"].usage) == (None, {"history_days": 40.0})
 
 
-@pytest.fixture(scope="module")
-def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisCluster]:
-    if redis_server_binary() is None:
-        pytest.fail("redis-server is needed for the cluster test")
-    nodes = RedisCluster(Path(tmp_path_factory.mktemp("impact-cluster")))
-    try:
-        nodes.start()
-        yield nodes
-    finally:
-        nodes.stop()
-
-
 @pytest.fixture
 async def cluster_client(
-    nudge_app: NudgeFactory, cluster: RedisCluster
+    nudge_app: NudgeFactory, cluster_url: str
 ) -> AsyncIterator[httpx.AsyncClient]:
-    for node in cluster.nodes:
-        node.client().flushall()
-    async with nudge_app(redis_url=cluster.url, redis_cluster=True) as http:
+    async with nudge_app(redis_url=cluster_url, redis_cluster=True) as http:
         yield http
 
 
 async def test_impact_reads_every_account_of_a_redis_cluster(
     cluster_client: httpx.AsyncClient,
-    cluster: RedisCluster,
+    redis_cluster: RedisCluster,
     proposed: Path,
     rules_dir: Path,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     accounts = [f"team-{n}" for n in range(40)]
-    nodes = {key_slot(keys.account_key(a).encode()) * len(cluster.nodes) // 16384 for a in accounts}
-    assert len(nodes) == len(cluster.nodes), "the accounts should land on every node"
+    nodes = {
+        key_slot(keys.account_key(a).encode()) * len(redis_cluster.nodes) // 16384 for a in accounts
+    }
+    assert len(nodes) == len(redis_cluster.nodes), "the accounts should land on every node"
     for n, account in enumerate(accounts):
         await put(cluster_client, account, plan="free")
         await report_usage(cluster_client, account, seats=2 if n % 2 else 3)
-    monkeypatch.setenv("REDIS_URL", cluster.url)
+    monkeypatch.setenv("REDIS_URL", redis_cluster.url)
     monkeypatch.setenv("NUDGE_REDIS_CLUSTER", "true")
     monkeypatch.setenv("NUDGE_RULES_DIR", str(rules_dir))
 
@@ -625,16 +613,16 @@ async def test_impact_reads_every_account_of_a_redis_cluster(
 
 
 async def test_the_cluster_scan_covers_every_primary_in_small_batches(
-    cluster_client: httpx.AsyncClient, cluster: RedisCluster, rules_dir: Path
+    cluster_client: httpx.AsyncClient, cluster_url: str, rules_dir: Path
 ) -> None:
     accounts = [f"acct-{n}" for n in range(30)]
     for account in accounts:
         await report_usage(cluster_client, account, seats=1)
     rules = load_rules_dir(rules_dir).rules
     assert rules is not None
-    client = AsyncRedisCluster.from_url(cluster.url, decode_responses=True)
+    client = AsyncRedisCluster.from_url(cluster_url, decode_responses=True)
     try:
-        scan = AccountScan(client, batch_size=7, scan_count=3)
+        scan = AccountScan(StoreClient(client, budget_seconds=2), batch_size=7, scan_count=3)
         found = await scan.account_ids()
         batches = [
             batch async for batch in scan.read_states(found, [rules, rules], now=datetime.now(UTC))

@@ -1,7 +1,7 @@
-"""CounterStore.mark_pending with a snapshot is a compare-and-set: it writes the `for:`
+"""FiringMarks.mark_pending with a snapshot is a compare-and-set: it writes the `for:`
 marks worked out from an account read only if the account's mirror and usage still hold
 what was read, so a usage batch landing in between never leaves a stale mark (or clears
-a live one). Against the suite's real redis-server."""
+a live one). On the suite's real redis-server and on a real Redis Cluster."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ import pytest
 import redis
 
 from app.engine import RuleSet, holding_triggers, load_rules
-from app.store.counters import CounterStore
 from app.store.redis_client import create_redis
-from tests.support.redis_server import RedisServer
+from app.store.redis_store import RedisStore
+from tests.support.store_backend import StoreBackend
 
 RULES = """\
 metrics:
@@ -39,6 +39,7 @@ NOW_MS = int(NOW.timestamp() * 1000)
 MARK = "nudge:{acme}:pending:seats-full"
 SEATS = "nudge:{acme}:g:seats"
 MIRROR = "nudge:{acme}:account"
+Raw = redis.Redis | redis.RedisCluster
 
 
 @pytest.fixture
@@ -49,18 +50,18 @@ def rules() -> RuleSet:
 
 
 @pytest.fixture
-async def counters(redis_url: str) -> AsyncIterator[CounterStore]:
-    client = create_redis(redis_url, cluster=False, timeout_seconds=5)
-    yield CounterStore(client, prompt_timeout_seconds=5, dedupe_ttl_seconds=3600)
+async def store(backend: StoreBackend) -> AsyncIterator[RedisStore]:
+    client = create_redis(backend.url, cluster=backend.cluster, timeout_seconds=5)
+    yield RedisStore.on(client, budget_seconds=5, dedupe_ttl_hours=24)
     await client.aclose()
 
 
 @pytest.fixture
-def raw(redis_url: str, redis_server: RedisServer) -> redis.Redis:
-    return redis_server.client()
+def raw(backend: StoreBackend) -> Raw:
+    return backend.raw
 
 
-def text(raw: redis.Redis, key: str) -> str | None:
+def text(raw: Raw, key: str) -> str | None:
     """A key's value as the suite's client decodes it (a str), None where missing."""
     found = raw.get(key)
     assert found is None or isinstance(found, str)
@@ -68,15 +69,15 @@ def text(raw: redis.Redis, key: str) -> str | None:
 
 
 async def settle_once(
-    counters: CounterStore,
+    store: RedisStore,
     rules: RuleSet,
-    raw: redis.Redis,
+    raw: Raw,
     *,
     change: tuple[str, str | None] | None = None,
 ) -> bool:
     """Read acme, apply `change` (key, value; None deletes) as another writer would, then
     write the marks worked out from the first read."""
-    snapshot = await counters.read_account_state("acme", rules, now=NOW)
+    snapshot = await store.states.read_account_state("acme", rules, now=NOW)
     holding = holding_triggers(rules, snapshot.state)
     if change is not None:
         key, value = change
@@ -84,21 +85,21 @@ async def settle_once(
             raw.delete(key)
         else:
             raw.set(key, value)
-    return await counters.mark_pending("acme", rules, holding, now=NOW, snapshot=snapshot)
+    return await store.marks.mark_pending("acme", rules, holding, now=NOW, snapshot=snapshot)
 
 
 async def test_with_the_account_unchanged_the_mark_is_written(
-    counters: CounterStore, rules: RuleSet, raw: redis.Redis
+    store: RedisStore, rules: RuleSet, raw: Raw
 ) -> None:
     raw.set(SEATS, "3.0")
 
-    assert await settle_once(counters, rules, raw) is True
+    assert await settle_once(store, rules, raw) is True
 
     value = text(raw, MARK)
     assert value is not None
     assert value.split(":")[0] == str(NOW_MS)
     assert value.endswith(rules.by_id["seats-full"].hold_fingerprint)
-    state = (await counters.read_account_state("acme", rules, now=NOW)).state
+    state = (await store.states.read_account_state("acme", rules, now=NOW)).state
     assert state.pending_since == {"seats-full": NOW}
 
 
@@ -112,50 +113,49 @@ async def test_with_the_account_unchanged_the_mark_is_written(
     ids=["usage-changed", "usage-removed", "plan-changed"],
 )
 async def test_a_change_after_the_read_writes_no_mark_and_says_so(
-    counters: CounterStore, rules: RuleSet, raw: redis.Redis, change: tuple[str, str | None]
+    store: RedisStore, rules: RuleSet, raw: Raw, change: tuple[str, str | None]
 ) -> None:
     raw.set(SEATS, "3.0")
 
-    assert await settle_once(counters, rules, raw, change=change) is False
+    assert await settle_once(store, rules, raw, change=change) is False
 
     assert text(raw, MARK) is None
 
 
 async def test_a_usage_key_that_appears_after_the_read_writes_no_mark(
-    counters: CounterStore, rules: RuleSet, raw: redis.Redis
+    store: RedisStore, rules: RuleSet, raw: Raw
 ) -> None:
     # Read while dashboards had never been reported: its key was missing, not "".
     raw.set(SEATS, "3.0")
 
     assert (
-        await settle_once(counters, rules, raw, change=("nudge:{acme}:g:dashboards", "1.0"))
-        is False
+        await settle_once(store, rules, raw, change=("nudge:{acme}:g:dashboards", "1.0")) is False
     )
     assert text(raw, MARK) is None
 
 
 async def test_a_stale_read_that_would_clear_a_live_mark_keeps_it(
-    counters: CounterStore, rules: RuleSet, raw: redis.Redis
+    store: RedisStore, rules: RuleSet, raw: Raw
 ) -> None:
     raw.set(SEATS, "3.0")
-    assert await settle_once(counters, rules, raw) is True
+    assert await settle_once(store, rules, raw) is True
     live_mark = text(raw, MARK)
     raw.set(SEATS, "2.0")
 
     # The read sees 2 seats (no longer holds, so the mark would be cleared), but 3 seats
     # were reported before the marks are written: the mark must stay.
-    assert await settle_once(counters, rules, raw, change=(SEATS, "3.0")) is False
+    assert await settle_once(store, rules, raw, change=(SEATS, "3.0")) is False
 
     assert text(raw, MARK) == live_mark
 
 
 async def test_after_a_failed_attempt_a_fresh_read_writes_the_mark(
-    counters: CounterStore, rules: RuleSet, raw: redis.Redis
+    store: RedisStore, rules: RuleSet, raw: Raw
 ) -> None:
     raw.set(SEATS, "2.0")
-    assert await settle_once(counters, rules, raw, change=(SEATS, "3.0")) is False
+    assert await settle_once(store, rules, raw, change=(SEATS, "3.0")) is False
     assert text(raw, MARK) is None
 
-    assert await settle_once(counters, rules, raw) is True
+    assert await settle_once(store, rules, raw) is True
 
     assert (text(raw, MARK) or "").startswith(f"{NOW_MS}:")

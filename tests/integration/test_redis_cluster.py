@@ -3,37 +3,22 @@ prompt path's single MGET and the usage script work across a real three-node clu
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
+from collections.abc import AsyncIterator
 
 import httpx
 import pytest
 
 from app.store import keys
 from tests.conftest import NudgeFactory
-from tests.support.redis_cluster import RedisCluster
-from tests.support.redis_server import redis_server_binary
 
 ACCOUNTS = [f"acct-{n}" for n in range(12)]
 
 
-@pytest.fixture(scope="module")
-def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisCluster]:
-    if redis_server_binary() is None:
-        pytest.fail("redis-server is needed for the cluster test")
-    nodes = RedisCluster(Path(tmp_path_factory.mktemp("cluster")))
-    try:
-        nodes.start()
-        yield nodes
-    finally:
-        nodes.stop()
-
-
 @pytest.fixture
 async def cluster_client(
-    nudge_app: NudgeFactory, cluster: RedisCluster
+    nudge_app: NudgeFactory, cluster_url: str
 ) -> AsyncIterator[httpx.AsyncClient]:
-    async with nudge_app(redis_url=cluster.url, redis_cluster=True) as http:
+    async with nudge_app(redis_url=cluster_url, redis_cluster=True) as http:
         yield http
 
 
@@ -53,7 +38,7 @@ def test_one_accounts_keys_share_a_hash_slot() -> None:
 
 
 async def test_accounts_spread_over_the_cluster_get_usage_prompts_and_dismissals(
-    cluster_client: httpx.AsyncClient, cluster: RedisCluster
+    cluster_client: httpx.AsyncClient,
 ) -> None:
     from redis.crc import key_slot
 

@@ -88,7 +88,7 @@ async def explain(
     now: NowDep,
 ) -> dict[str, Any]:
     return await explain_account(
-        runtime.counters,
+        runtime.store.states,
         live.rules,
         account_id,
         user_id=query.user_id,

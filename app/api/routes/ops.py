@@ -23,7 +23,7 @@ async def healthz() -> dict[str, str]:
 )
 @router.head("/readyz", include_in_schema=False)
 async def readyz(runtime: RuntimeDep) -> JSONResponse:
-    redis_ok = await runtime.counters.ping(
+    redis_ok = await runtime.store.client.ping(
         timeout_seconds=max(runtime.settings.redis_timeout_seconds, 0.25)
     )
     checks = {

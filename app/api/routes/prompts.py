@@ -114,7 +114,7 @@ async def post_prompt_event(
         prompt_digest=prompt_digest(prompt_id),
         rules=live.rules,
         sql=runtime.sql,
-        counters=runtime.counters,
+        history=runtime.store.history,
         now=now,
     )
     runtime.metrics.prompt_events.labels(type=body.type).inc()

@@ -25,7 +25,7 @@ async def post_usage(
         UsageEvent(e.id, e.account_id, e.metric, float(e.value), e.op, e.timestamp)
         for e in body.events
     ]
-    result = await record_usage(events, rules=live.rules, store=runtime.counters, now=now)
+    result = await record_usage(events, rules=live.rules, store=runtime.store.usage, now=now)
     await runtime.firing.settle({e.account_id for e in events}, rules=live.rules, now=now)
     runtime.metrics.usage_events.labels(result="accepted").inc(result.accepted)
     runtime.metrics.usage_events.labels(result="duplicate").inc(result.duplicates)
