@@ -1,34 +1,36 @@
-"""What one running app holds: stores, live rules and services, built by the lifespan."""
+"""What one running app is made of, as the composition root (app/startup.py) built it.
+
+Routes never see it whole: app/api/deps.py hands each route the one service it calls,
+and the middlewares read the settings.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from app.clock import Clock
 from app.observability import Metrics
 from app.services.accounts import AccountService
 from app.services.authentication import Authenticator
-from app.services.firing import FiringTracker
-from app.services.prompt_ids import PromptIdCodec
+from app.services.explain import ExplainService
+from app.services.health import HealthService
+from app.services.prompt_events import PromptEventService
 from app.services.prompts import PromptService
 from app.services.rule_registry import RuleRegistry
+from app.services.signal_feed import SignalFeed
+from app.services.usage import UsageService
 from app.settings import Settings
-from app.store.accounts import SqlStore
-from app.store.redis_store import RedisStore
-from app.store.signals import SignalStore
 
 
-@dataclass
+@dataclass(frozen=True)
 class Runtime:
     settings: Settings
-    auth: Authenticator
-    clock: Clock
     metrics: Metrics
-    registry: RuleRegistry
-    store: RedisStore
-    sql: SqlStore
-    signals: SignalStore
-    firing: FiringTracker
-    codec: PromptIdCodec
+    auth: Authenticator
+    rules: RuleRegistry
     prompts: PromptService
+    prompt_events: PromptEventService
+    usage: UsageService
     accounts: AccountService
+    explain: ExplainService
+    signals: SignalFeed
+    health: HealthService

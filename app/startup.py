@@ -30,11 +30,16 @@ from app.observability import Metrics
 from app.runtime import Runtime
 from app.services.accounts import AccountService
 from app.services.authentication import Authenticator
+from app.services.explain import ExplainService
 from app.services.firing import FiringTracker
+from app.services.health import HealthService
+from app.services.prompt_events import PromptEventService
 from app.services.prompt_ids import PromptIdCodec
 from app.services.prompts import PromptService
 from app.services.rule_registry import RuleRegistry
 from app.services.rule_watcher import watching_rules
+from app.services.signal_feed import SignalFeed
+from app.services.usage import UsageService
 from app.settings import Settings, load_settings
 from app.store import database
 from app.store.accounts import SqlStore
@@ -108,15 +113,17 @@ async def start(
     stack.callback(engine.dispose)
     _prepare_database(engine)
 
-    registry = RuleRegistry(settings.rules_dir, metrics, versions=RuleVersionStore(engine))
+    registry = RuleRegistry(
+        settings.rules_dir, metrics, clock=clock, versions=RuleVersionStore(engine)
+    )
     if settings.rules_watch:
         # Every process (each uvicorn worker) watches for itself, so all pick up an edit.
         # Watching starts before the first load, so no edit can slip in between.
         await stack.enter_async_context(
-            watching_rules(registry, clock=clock, debounce_ms=settings.rules_debounce_ms)
+            watching_rules(registry, debounce_ms=settings.rules_debounce_ms)
         )
     try:
-        await registry.reload(now=clock())
+        await registry.reload()
     except RulesInvalid:
         assert registry.last_error is not None
         raise RulesRefused(registry.last_error.problems, settings.rules_dir) from None
@@ -139,30 +146,51 @@ async def start(
         budget_seconds=settings.redis_timeout_seconds,
         dedupe_ttl_hours=settings.dedupe_ttl_hours,
     )
-    sql = SqlStore(engine)
-    signals = SignalStore(engine)
-    firing = FiringTracker(store.states, store.marks, signals, metrics)
-    codec = PromptIdCodec(credentials.signing_secret)
     if credentials.generated_key or credentials.generated_secret:
         _announce(credentials, base_url, settings.data_dir)
+    return _services(
+        settings,
+        credentials,
+        store=store,
+        engine=engine,
+        rules=registry,
+        metrics=metrics,
+        clock=clock,
+    )
+
+
+def _services(
+    settings: Settings,
+    credentials: _Credentials,
+    *,
+    store: RedisStore,
+    engine: Engine,
+    rules: RuleRegistry,
+    metrics: Metrics,
+    clock: Clock,
+) -> Runtime:
+    """Each service with the ports it uses, and nothing else."""
+    sql = SqlStore(engine)
+    signals = SignalFeed(SignalStore(engine))
+    firing = FiringTracker(store.states, store.marks, signals.store, metrics)
+    codec = PromptIdCodec(credentials.signing_secret)
     return Runtime(
         settings=settings,
+        metrics=metrics,
         auth=Authenticator.from_settings(
             settings,
             api_keys=credentials.api_keys,
             signing_secret=credentials.signing_secret,
             clock=clock,
         ),
-        clock=clock,
-        metrics=metrics,
-        registry=registry,
-        store=store,
-        sql=sql,
+        rules=rules,
+        prompts=PromptService(store.states, codec, rules, metrics, clock),
+        prompt_events=PromptEventService(sql, store.history, codec, rules, metrics, clock),
+        usage=UsageService(store.usage, firing, rules, metrics, clock),
+        accounts=AccountService(sql, store.mirrors, store.states, signals, firing, rules, clock),
+        explain=ExplainService(store.states, rules, clock),
         signals=signals,
-        firing=firing,
-        codec=codec,
-        prompts=PromptService(store.states, codec, metrics),
-        accounts=AccountService(sql, store.mirrors, store.states, signals, firing),
+        health=HealthService(store.client, rules, ping_seconds=settings.redis_timeout_seconds),
     )
 
 

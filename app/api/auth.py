@@ -10,7 +10,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from fastapi.security.utils import get_authorization_scheme_param
 from starlette.types import Scope
 
-from app.api.deps import RuntimeDep
+from app.api.deps import AuthDep
 from app.errors import Forbidden
 from app.services.authentication import Caller
 
@@ -35,8 +35,8 @@ def bearer_token(authorization: str | None) -> str | None:
 BearerDep = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)]
 
 
-async def authenticate(request: Request, runtime: RuntimeDep, credentials: BearerDep) -> Caller:
-    return runtime.auth.identify(
+async def authenticate(request: Request, auth: AuthDep, credentials: BearerDep) -> Caller:
+    return auth.identify(
         credentials.credentials if credentials else None,
         client_address=client_address(request.scope),
     )

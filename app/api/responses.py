@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.api.schemas import ErrorOut
+from app.api.schemas.common import ErrorOut
 
 _RETRY_AFTER = {
     "Retry-After": {"description": "Seconds to wait before retrying", "schema": {"type": "integer"}}

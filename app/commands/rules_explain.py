@@ -13,9 +13,11 @@ import argparse
 import asyncio
 import json
 import sys
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from app.api.schemas.explain import ExplainOut
+from app.clock import utc_now
 from app.commands.rule_loading import load_rules_or_report
 from app.commands.settings import load_cli_settings
 from app.commands.store_access import (
@@ -27,7 +29,8 @@ from app.commands.store_access import (
 from app.engine import RuleSet, format_number
 from app.errors import StoreUnavailable
 from app.identifiers import ID_RULE, is_valid_id
-from app.services.explain import explain_account
+from app.services.explain import ExplainService
+from app.services.rule_registry import FixedRules, LiveRules
 
 if TYPE_CHECKING:
     SubParsers = argparse._SubParsersAction[argparse.ArgumentParser]
@@ -121,15 +124,14 @@ async def _explain(
     user_id: str | None,
     placement: str | None,
 ) -> dict[str, Any]:
+    """What GET /v1/accounts/{id}/explain answers, as JSON data, with the rules on disk."""
     async with open_states(address) as states:
-        return await explain_account(
-            states,
-            rules,
-            account_id,
-            user_id=user_id,
-            placement=placement,
-            now=datetime.now(UTC),
+        explainer = ExplainService(
+            states, FixedRules(LiveRules(rules, loaded_at=utc_now())), clock=utc_now
         )
+        explanation = await explainer.explain(account_id, user_id=user_id, placement=placement)
+    explained: dict[str, Any] = ExplainOut.of(explanation).model_dump(mode="json")
+    return explained
 
 
 def render_text(explained: dict[str, Any], rules: RuleSet, *, rules_dir: str) -> str:

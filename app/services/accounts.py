@@ -6,14 +6,37 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from app.engine import RuleSet, json_number, window_end
+from app.clock import Clock
+from app.engine import CounterWindow, RuleSet, window_end
 from app.errors import InvalidRequest
 from app.services.firing import FiringTracker
-from app.services.signal_feed import ACCOUNT_SIGNALS, describe_signal
+from app.services.rule_registry import RulesSource
+from app.services.signal_feed import SignalFeed
 from app.store.account_mirror import AccountMirrors
 from app.store.account_state import StateReader
 from app.store.accounts import AccountRecord, SqlStore
-from app.store.signals import SignalStore
+from app.store.signals import SignalRecord
+
+
+@dataclass(frozen=True, slots=True)
+class MetricUsage:
+    value: float
+    limit: float | None  # None: unlimited on the account's plan
+    window: CounterWindow | None = None  # counters only
+    resets_at: datetime | None = None  # counters only: when the window ends
+
+
+@dataclass(frozen=True, slots=True)
+class AccountView:
+    """An account as GET /v1/accounts/{id} shows it."""
+
+    account_id: str
+    plan: str
+    attributes: dict[str, Any]
+    usage: dict[str, MetricUsage]
+    created_at: datetime | None  # None: never PUT
+    updated_at: datetime | None
+    signals: list[SignalRecord]  # the latest, latest first
 
 
 @dataclass
@@ -21,18 +44,17 @@ class AccountService:
     sql: SqlStore
     mirrors: AccountMirrors
     states: StateReader
-    signals: SignalStore
+    signals: SignalFeed
     firing: FiringTracker
+    rules: RulesSource
+    clock: Clock
 
     async def put(
-        self,
-        account_id: str,
-        *,
-        plan: str | None,
-        attributes: dict[str, Any] | None,
-        rules: RuleSet,
-        now: datetime,
-    ) -> dict[str, Any]:
+        self, account_id: str, *, plan: str | None, attributes: dict[str, Any] | None
+    ) -> AccountView:
+        """Create or update the account (an absent plan keeps it, or takes the default
+        plan for a new account), mirror it to Redis, and settle what fires for it."""
+        rules, now = self.rules.live.rules, self.clock()
         known = ", ".join(sorted(rules.plans))
         if plan is not None and plan not in rules.plans:
             raise InvalidRequest(
@@ -66,13 +88,15 @@ class AccountService:
         await self.firing.settle([account_id], rules=rules, now=now)
         return await self._describe(account_id, record, rules=rules, now=now)
 
-    async def get(self, account_id: str, *, rules: RuleSet, now: datetime) -> dict[str, Any]:
+    async def get(self, account_id: str) -> AccountView:
+        """The account with its usage; one never PUT is on the rules' default plan."""
+        rules, now = self.rules.live.rules, self.clock()
         record = await self.sql.get_account(account_id)
         return await self._describe(account_id, record, rules=rules, now=now)
 
     async def _describe(
         self, account_id: str, record: AccountRecord | None, *, rules: RuleSet, now: datetime
-    ) -> dict[str, Any]:
+    ) -> AccountView:
         mirror, usage = await self.states.read_account(account_id, rules, now=now)
         if record is not None and mirror.plan is None:
             # Redis lost the mirror (a flush, a lost AOF): restore it from the record, but
@@ -82,27 +106,21 @@ class AccountService:
             )
         plan_name = record.plan if record else rules.default_plan
         plan = rules.plans.get(plan_name)
-        described: dict[str, Any] = {}
-        for name, metric in rules.metrics.items():
-            entry: dict[str, Any] = {
-                "value": json_number(usage[name]),
-                "limit": json_number(plan.limit(name)) if plan else None,
-            }
-            if metric.window is not None:
-                entry["window"] = metric.window
-                entry["resets_at"] = _iso(window_end(metric.window, now))
-            described[name] = entry
-        signals = await self.signals.for_account(account_id, limit=ACCOUNT_SIGNALS)
-        return {
-            "account_id": account_id,
-            "plan": plan_name,
-            "attributes": record.attributes if record else {},
-            "usage": described,
-            "created_at": _iso(record.created_at) if record else None,
-            "updated_at": _iso(record.updated_at) if record else None,
-            "signals": [describe_signal(signal) for signal in signals],
+        described = {
+            name: MetricUsage(
+                value=usage[name],
+                limit=plan.limit(name) if plan else None,
+                window=metric.window,
+                resets_at=window_end(metric.window, now) if metric.window else None,
+            )
+            for name, metric in rules.metrics.items()
         }
-
-
-def _iso(moment: datetime) -> str:
-    return moment.isoformat().replace("+00:00", "Z")
+        return AccountView(
+            account_id=account_id,
+            plan=plan_name,
+            attributes=record.attributes if record else {},
+            usage=described,
+            created_at=record.created_at if record else None,
+            updated_at=record.updated_at if record else None,
+            signals=await self.signals.latest_for(account_id),
+        )

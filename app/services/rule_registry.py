@@ -7,9 +7,11 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Protocol
 
 import anyio.to_thread
 
+from app.clock import Clock
 from app.engine import LoadResult, Problem, RuleSet, load_rules_dir
 from app.errors import RulesInvalid
 from app.observability import Metrics
@@ -22,6 +24,21 @@ log = logging.getLogger(__name__)
 class LiveRules:
     rules: RuleSet
     loaded_at: datetime
+
+
+class RulesSource(Protocol):
+    """Where a service finds the rule set to use: read `live` once per call, and use that
+    set to the end of it, so a swap never mixes two rule sets within one call."""
+
+    @property
+    def live(self) -> LiveRules: ...
+
+
+@dataclass(frozen=True)
+class FixedRules:
+    """A rule set that never changes: what a CLI command loaded from a directory."""
+
+    live: LiveRules
 
 
 @dataclass(frozen=True)
@@ -41,10 +58,16 @@ class RuleRegistry:
     """
 
     def __init__(
-        self, rules_dir: Path, metrics: Metrics, *, versions: RuleVersionStore | None = None
+        self,
+        rules_dir: Path,
+        metrics: Metrics,
+        *,
+        clock: Clock,
+        versions: RuleVersionStore | None = None,
     ) -> None:
         self.rules_dir = rules_dir
         self._metrics = metrics
+        self._clock = clock
         self._versions = versions
         self._live: LiveRules | None = None
         self._recorded: set[str] = set()  # versions known to be in `versions`
@@ -64,14 +87,16 @@ class RuleRegistry:
     def loaded(self) -> bool:
         return self._live is not None
 
-    async def reload(self, *, now: datetime, swap_unchanged: bool = True) -> LiveRules:
+    async def reload(self, *, swap_unchanged: bool = True) -> LiveRules:
         """Load the rules directory and swap it in; on errors keep the live set and raise.
 
         With `swap_unchanged=False`, files whose content gives the live version again
         (a touch, an edit undone) leave the live set and its `loaded_at` as they are.
         """
         async with self._lock:
-            live, digests = await self._load_and_swap(now=now, swap_unchanged=swap_unchanged)
+            live, digests = await self._load_and_swap(
+                now=self._clock(), swap_unchanged=swap_unchanged
+            )
         await self._record(live, digests)
         return live
 

@@ -18,7 +18,6 @@ from pathlib import Path
 
 from watchfiles import Change, awatch
 
-from app.clock import Clock
 from app.engine import CONFIGMAP_DATA, is_rule_file_name
 from app.errors import RulesInvalid
 from app.services.rule_registry import RuleRegistry
@@ -42,9 +41,8 @@ MAX_DEFER = 20
 class RuleWatcher:
     """Reloads `registry` after the rule files under its directory change."""
 
-    def __init__(self, registry: RuleRegistry, *, clock: Clock, debounce_ms: int) -> None:
+    def __init__(self, registry: RuleRegistry, *, debounce_ms: int) -> None:
         self._registry = registry
-        self._clock = clock
         self._root = Path(registry.rules_dir).absolute()
         self._debounce = debounce_ms / 1000
         self._stop = asyncio.Event()
@@ -153,7 +151,7 @@ class RuleWatcher:
     async def _reload(self) -> None:
         self.reloads += 1
         try:
-            live = await self._registry.reload(now=self._clock(), swap_unchanged=False)
+            live = await self._registry.reload(swap_unchanged=False)
         except RulesInvalid as exc:
             # The registry logged each problem and keeps the last good set live.
             log.warning("rule files changed: %s", exc.message)
@@ -164,14 +162,12 @@ class RuleWatcher:
 
 
 @contextlib.asynccontextmanager
-async def watching_rules(
-    registry: RuleRegistry, *, clock: Clock, debounce_ms: int
-) -> AsyncIterator[RuleWatcher]:
+async def watching_rules(registry: RuleRegistry, *, debounce_ms: int) -> AsyncIterator[RuleWatcher]:
     """Run a `RuleWatcher` in the background for the duration of the block.
 
     The block starts once the directory is watched: an edit made after that is seen.
     """
-    watcher = RuleWatcher(registry, clock=clock, debounce_ms=debounce_ms)
+    watcher = RuleWatcher(registry, debounce_ms=debounce_ms)
     task = asyncio.create_task(watcher.run(), name="nudge-rules-watch")
     try:
         with contextlib.suppress(TimeoutError):

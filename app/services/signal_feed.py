@@ -1,14 +1,14 @@
-"""Signals as the API shows them: one item shape for GET /v1/signals and an account's
-`signals`, and the opaque cursor that pages the listing."""
+"""Signals as the API lists them: pages of GET /v1/signals, an account's latest, and the
+opaque cursor that pages the listing."""
 
 from __future__ import annotations
 
 import base64
 import binascii
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
-from app.engine import json_number
+from app.engine import SignalType
 from app.store.signals import SignalRecord, SignalStore
 
 ACCOUNT_SIGNALS = 20  # how many of its latest signals an account's description shows
@@ -44,36 +44,25 @@ def decode_cursor(cursor: str) -> int:
     return int(digits)
 
 
-def describe_signal(record: SignalRecord) -> dict[str, Any]:
-    return {
-        "id": record.id,
-        "type": record.type,
-        "account_id": record.account_id,
-        "trigger": record.trigger_id,
-        "plan": record.plan,
-        "usage": {metric: json_number(value) for metric, value in record.usage.items()},
-        "fired_at": record.fired_at,
-        "delivery": {
-            "state": record.delivery_state,
-            "attempts": record.delivery_attempts,
-            "delivered_at": record.delivered_at,
-        },
-    }
+@dataclass(frozen=True, slots=True)
+class SignalPage:
+    signals: list[SignalRecord]  # the first stored first
+    next_cursor: str | None  # None on the last page
 
 
-async def list_signals(
-    store: SignalStore,
-    *,
-    type: str | None,
-    since: datetime | None,
-    cursor: str | None,
-    limit: int,
-) -> dict[str, Any]:
-    """One page of signals, the first stored first, and the cursor of the next page."""
-    page = await store.list(
-        type, since, after_seq=None if cursor is None else decode_cursor(cursor), limit=limit
-    )
-    return {
-        "signals": [describe_signal(record) for record in page.records],
-        "next_cursor": encode_cursor(page.next_seq) if page.next_seq is not None else None,
-    }
+@dataclass
+class SignalFeed:
+    store: SignalStore
+
+    async def page(
+        self, *, type: SignalType | None, since: datetime | None, cursor: str | None, limit: int
+    ) -> SignalPage:
+        """One page of signals, the first stored first, and the cursor of the next page."""
+        after = None if cursor is None else decode_cursor(cursor)
+        page = await self.store.list(type, since, after_seq=after, limit=limit)
+        next_cursor = encode_cursor(page.next_seq) if page.next_seq is not None else None
+        return SignalPage(list(page.records), next_cursor)
+
+    async def latest_for(self, account_id: str) -> list[SignalRecord]:
+        """The account's latest signals (at most ACCOUNT_SIGNALS), latest first."""
+        return list(await self.store.for_account(account_id, limit=ACCOUNT_SIGNALS))

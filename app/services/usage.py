@@ -8,8 +8,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from app.clock import Clock
 from app.engine import RuleSet, UsageOp
 from app.errors import InvalidRequest
+from app.observability import Metrics
+from app.services.firing import FiringTracker
+from app.services.rule_registry import RulesSource
 from app.store.keys import MAX_EVENT_AGE
 from app.store.usage_counters import UsageCounters, UsageWrite
 
@@ -33,25 +37,34 @@ class UsageResult:
     duplicates: int
 
 
-async def record_usage(
-    events: Sequence[UsageEvent], *, rules: RuleSet, store: UsageCounters, now: datetime
-) -> UsageResult:
-    """Validate every event, then apply them; one bad event applies nothing."""
-    writes: dict[str, list[UsageWrite]] = defaultdict(list)
-    problems: list[dict[str, object]] = []
-    for index, event in enumerate(events):
-        write = _resolve(event, index, rules=rules, now=now, problems=problems)
-        if write is not None:
-            writes[event.account_id].append(write)
-    if problems:
-        raise InvalidRequest(
-            f"{len(problems)} invalid event(s) in the batch; nothing was applied",
-            details=problems,
-        )
-    if not writes:
-        return UsageResult(0, 0)
-    accepted, duplicates = await store.apply(writes, now=now)
-    return UsageResult(accepted, duplicates)
+@dataclass
+class UsageService:
+    counters: UsageCounters
+    firing: FiringTracker
+    rules: RulesSource
+    metrics: Metrics
+    clock: Clock
+
+    async def record(self, events: Sequence[UsageEvent]) -> UsageResult:
+        """Validate every event, then apply them; one bad event applies nothing. Then
+        settle what fires for the accounts the batch changed (marks, signals)."""
+        rules, now = self.rules.live.rules, self.clock()
+        writes: dict[str, list[UsageWrite]] = defaultdict(list)
+        problems: list[dict[str, object]] = []
+        for index, event in enumerate(events):
+            write = _resolve(event, index, rules=rules, now=now, problems=problems)
+            if write is not None:
+                writes[event.account_id].append(write)
+        if problems:
+            raise InvalidRequest(
+                f"{len(problems)} invalid event(s) in the batch; nothing was applied",
+                details=problems,
+            )
+        accepted, duplicates = await self.counters.apply(writes, now=now) if writes else (0, 0)
+        await self.firing.settle(writes.keys(), rules=rules, now=now)
+        self.metrics.usage_events.labels(result="accepted").inc(accepted)
+        self.metrics.usage_events.labels(result="duplicate").inc(duplicates)
+        return UsageResult(accepted, duplicates)
 
 
 def _resolve(

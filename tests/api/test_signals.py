@@ -42,7 +42,7 @@ async def anonymous(api: httpx.AsyncClient) -> AsyncIterator[httpx.AsyncClient]:
 
 
 def store_of(client: httpx.AsyncClient) -> SignalStore:
-    store: SignalStore = client.app.state.runtime.signals  # type: ignore[attr-defined]
+    store: SignalStore = client.app.state.runtime.signals.store  # type: ignore[attr-defined]
     return store
 
 

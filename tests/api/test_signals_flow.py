@@ -13,9 +13,9 @@ from typing import Any
 import httpx
 import pytest
 
-from app.services.prompt_ids import PromptRef
+from app.services.prompt_ids import PromptIdCodec, PromptRef
 from app.store import database
-from tests.conftest import NudgeFactory
+from tests.conftest import SIGNING_SECRET, NudgeFactory
 from tests.support.clock import FakeClock
 
 # A fixed time (ahead of the real one, as Redis keys expire in real time) that reads well.
@@ -235,8 +235,7 @@ async def test_a_prompt_hidden_from_a_user_still_signals_for_the_account(
 ) -> None:
     # Ana dismissed the API prompt (shown earlier, e.g. on another account state): dismissals
     # are hers, the signal is the account's.
-    codec = api.app.state.runtime.codec  # type: ignore[attr-defined]
-    earlier = codec.encode(PromptRef("acme", "ana", "api-capped", T0))
+    earlier = PromptIdCodec(SIGNING_SECRET).encode(PromptRef("acme", "ana", "api-capped", T0))
     dismissed = await api.post(f"/v1/prompts/{earlier}/events", json={"type": "dismissed"})
     assert dismissed.status_code == 202
 

@@ -49,7 +49,7 @@ def ms(clock: FakeClock, **ago: float) -> int:
 
 
 def fingerprint(client: httpx.AsyncClient) -> str:
-    rules = client.app.state.runtime.registry.live.rules  # type: ignore[attr-defined]
+    rules = client.app.state.runtime.rules.live.rules  # type: ignore[attr-defined]
     found: str = rules.by_id["seats-full"].hold_fingerprint
     assert found
     return found

@@ -160,18 +160,18 @@ async def test_a_database_that_does_not_answer_never_fails_a_reload(
     database.upgrade(engine)
     try:
         versions = FlakyVersions(engine)
-        registry = RuleRegistry(rules_dir, Metrics(), versions=versions)
+        registry = RuleRegistry(rules_dir, Metrics(), clock=clock, versions=versions)
 
-        first = await registry.reload(now=clock())
+        first = await registry.reload()
         edit(rules_dir, "priority: 20", "priority: 21")
-        second = await registry.reload(now=clock())
+        second = await registry.reload()
 
         assert registry.live is second
         assert "could not be recorded" in caplog.text
         assert await versions.list_versions() == []
 
         versions.up = True
-        await registry.reload(now=clock())  # unchanged files: the missed versions are recorded
+        await registry.reload()  # unchanged files: the missed versions are recorded
 
         recorded = [r.version for r in await versions.list_versions()]
         assert recorded == [first.rules.version, second.rules.version]

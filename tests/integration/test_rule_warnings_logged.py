@@ -33,11 +33,11 @@ async def test_rules_with_a_warning_go_live_and_log_it_once(
             1,
         )
     )
-    registry = RuleRegistry(rules_dir, Metrics())
+    registry = RuleRegistry(rules_dir, Metrics(), clock=lambda: NOW)
     caplog.set_level(logging.WARNING, logger="app.services.rule_registry")
 
-    live = await registry.reload(now=NOW)
-    await registry.reload(now=NOW)  # the same version again: nothing new to say
+    live = await registry.reload()
+    await registry.reload()  # the same version again: nothing new to say
 
     assert "exports" in live.rules.metrics
     assert registry.last_error is None
@@ -50,9 +50,9 @@ async def test_the_shipped_rules_go_live_without_a_warning(
     rules_dir: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     # What a first `make run` logs: the example rules read well on every plan.
-    registry = RuleRegistry(rules_dir, Metrics())
+    registry = RuleRegistry(rules_dir, Metrics(), clock=lambda: NOW)
     caplog.set_level(logging.WARNING, logger="app.services.rule_registry")
 
-    await registry.reload(now=NOW)
+    await registry.reload()
 
     assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []

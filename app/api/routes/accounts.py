@@ -1,16 +1,17 @@
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Request
 
 from app.api.auth import SecretCaller
-from app.api.deps import LiveRulesDep, NowDep, RuntimeDep
+from app.api.deps import AccountsDep, ExplainDep
 from app.api.query import openapi_parameters, parse_query
 from app.api.responses import BODY_ERRORS, V1_ERRORS
-from app.api.schemas import AccountId, AccountIn, AccountOut, ExplainOut, ExplainQuery
+from app.api.schemas.accounts import AccountIn, AccountOut
+from app.api.schemas.common import AccountId
+from app.api.schemas.explain import ExplainOut, ExplainQuery
 from app.errors import InvalidRequest
-from app.services.explain import explain_account
 
 router = APIRouter(prefix="/v1/accounts", tags=["accounts"], responses=V1_ERRORS)
 AccountPath = Annotated[AccountId, Path(description="The account (workspace, org) id.")]
@@ -24,16 +25,9 @@ AccountPath = Annotated[AccountId, Path(description="The account (workspace, org
     responses=BODY_ERRORS,
 )
 async def put_account(
-    account_id: AccountPath,
-    body: AccountIn,
-    _caller: SecretCaller,
-    runtime: RuntimeDep,
-    live: LiveRulesDep,
-    now: NowDep,
-) -> dict[str, Any]:
-    return await runtime.accounts.put(
-        account_id, plan=body.plan, attributes=body.attributes, rules=live.rules, now=now
-    )
+    account_id: AccountPath, body: AccountIn, _caller: SecretCaller, accounts: AccountsDep
+) -> AccountOut:
+    return AccountOut.of(await accounts.put(account_id, plan=body.plan, attributes=body.attributes))
 
 
 @router.get(
@@ -43,13 +37,9 @@ async def put_account(
     summary="An account with its usage",
 )
 async def get_account(
-    account_id: AccountPath,
-    _caller: SecretCaller,
-    runtime: RuntimeDep,
-    live: LiveRulesDep,
-    now: NowDep,
-) -> dict[str, Any]:
-    return await runtime.accounts.get(account_id, rules=live.rules, now=now)
+    account_id: AccountPath, _caller: SecretCaller, accounts: AccountsDep
+) -> AccountOut:
+    return AccountOut.of(await accounts.get(account_id))
 
 
 async def _explain_query(_caller: SecretCaller, request: Request) -> ExplainQuery:
@@ -83,15 +73,9 @@ async def _explain_query(_caller: SecretCaller, request: Request) -> ExplainQuer
 async def explain(
     account_id: AccountPath,
     query: Annotated[ExplainQuery, Depends(_explain_query)],
-    runtime: RuntimeDep,
-    live: LiveRulesDep,
-    now: NowDep,
-) -> dict[str, Any]:
-    return await explain_account(
-        runtime.store.states,
-        live.rules,
-        account_id,
-        user_id=query.user_id,
-        placement=query.placement,
-        now=now,
+    explainer: ExplainDep,
+) -> ExplainOut:
+    explanation = await explainer.explain(
+        account_id, user_id=query.user_id, placement=query.placement
     )
+    return ExplainOut.of(explanation)

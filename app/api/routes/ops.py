@@ -4,7 +4,7 @@ from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from app.api.deps import RuntimeDep
+from app.api.deps import HealthDep, MetricsDep
 
 router = APIRouter(tags=["ops"])
 
@@ -22,21 +22,14 @@ async def healthz() -> dict[str, str]:
     responses={503: {"description": "Not ready; `checks` says why"}},
 )
 @router.head("/readyz", include_in_schema=False)
-async def readyz(runtime: RuntimeDep) -> JSONResponse:
-    redis_ok = await runtime.store.client.ping(
-        timeout_seconds=max(runtime.settings.redis_timeout_seconds, 0.25)
-    )
-    checks = {
-        "redis": "ok" if redis_ok else "unreachable",
-        "rules": "ok" if runtime.registry.loaded else "not loaded",
-    }
-    ready = all(value == "ok" for value in checks.values())
+async def readyz(health: HealthDep) -> JSONResponse:
+    readiness = await health.readiness()
     return JSONResponse(
-        {"status": "ready" if ready else "not ready", "checks": checks},
-        status_code=200 if ready else 503,
+        {"status": "ready" if readiness.ready else "not ready", "checks": readiness.checks},
+        status_code=200 if readiness.ready else 503,
     )
 
 
 @router.get("/metrics", summary="Prometheus metrics", response_class=Response)
-async def metrics(runtime: RuntimeDep) -> Response:
-    return Response(generate_latest(runtime.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+async def metrics(metrics: MetricsDep) -> Response:
+    return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)

@@ -1,15 +1,14 @@
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 
 from app.api.auth import SecretCaller
-from app.api.deps import RuntimeDep
+from app.api.deps import SignalsDep
 from app.api.query import openapi_parameters, parse_query
 from app.api.responses import V1_ERRORS
-from app.api.schemas import SignalQuery, SignalsOut
-from app.services.signal_feed import list_signals
+from app.api.schemas.signals import SignalQuery, SignalsOut
 
 router = APIRouter(prefix="/v1/signals", tags=["signals"], responses=V1_ERRORS)
 
@@ -27,12 +26,9 @@ async def _signal_query(_caller: SecretCaller, request: Request) -> SignalQuery:
     openapi_extra={"parameters": openapi_parameters(SignalQuery)},
 )
 async def get_signals(
-    query: Annotated[SignalQuery, Depends(_signal_query)], runtime: RuntimeDep
-) -> dict[str, Any]:
-    return await list_signals(
-        runtime.signals,
-        type=query.type,
-        since=query.since,
-        cursor=query.cursor,
-        limit=query.limit,
+    query: Annotated[SignalQuery, Depends(_signal_query)], signals: SignalsDep
+) -> SignalsOut:
+    page = await signals.page(
+        type=query.type, since=query.since, cursor=query.cursor, limit=query.limit
     )
+    return SignalsOut.of(page)
