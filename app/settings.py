@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated
@@ -11,13 +12,43 @@ from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from app.engine import parse_duration
-from app.services.rate_limits import Rate, parse_rate
 
 MIN_SECRET_LENGTH = 32
 
 
 # A browser origin: scheme, host, optional port; no path.
 ORIGIN = re.compile(r"^https?://[A-Za-z0-9.-]+(:\d{1,5})?$")
+
+
+# A rate limit as written in a setting: requests per period.
+_RATE = re.compile(r"^\s*(\d+)\s*/\s*(second|minute|hour|day)s?\s*$")
+_PERIODS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
+
+
+@dataclass(frozen=True, slots=True)
+class Rate:
+    count: int
+    period: str  # second, minute, hour or day
+
+    @property
+    def per_seconds(self) -> int:
+        return _PERIODS[self.period]
+
+    def __str__(self) -> str:
+        return f"{self.count}/{self.period}"
+
+
+def parse_rate(text: str) -> Rate | None:
+    """`120/minute` (or second, hour, day) as a Rate; `0` as None, the limit turned off."""
+    if text.strip() == "0":
+        return None
+    match = _RATE.match(text)
+    if match is None or int(match.group(1)) == 0:
+        raise ValueError(
+            f'"{text}" is not a rate; write requests per period such as 120/minute '
+            "(second, minute, hour or day), or 0 to turn the limit off"
+        )
+    return Rate(int(match.group(1)), match.group(2))
 
 
 class Settings(BaseSettings):

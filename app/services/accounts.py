@@ -11,11 +11,10 @@ from app.engine import CounterWindow, RuleSet, window_end
 from app.errors import InvalidRequest
 from app.services.firing import FiringTracker
 from app.services.rule_registry import RulesSource
-from app.services.signal_feed import SignalFeed
+from app.services.signal_feed import Signal, SignalFeed
 from app.store.account_mirror import AccountMirrors
 from app.store.account_state import StateReader
 from app.store.accounts import AccountRecord, SqlStore
-from app.store.signals import SignalRecord
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,7 +35,7 @@ class AccountView:
     usage: dict[str, MetricUsage]
     created_at: datetime | None  # None: never PUT
     updated_at: datetime | None
-    signals: list[SignalRecord]  # the latest, latest first
+    signals: list[Signal]  # the latest, latest first
 
 
 @dataclass

@@ -18,8 +18,8 @@ from typing import Literal
 from app.clock import Clock
 from app.errors import Forbidden, RateLimited, Unauthorized
 from app.services.client_tokens import InvalidClientToken, verify_client_token
-from app.services.rate_limits import Rate, RateLimiter
-from app.settings import Settings
+from app.services.rate_limits import RateLimiter
+from app.settings import Rate, Settings
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,42 +10,14 @@ replicas behind a balancer, one client's budget is up to that many times the set
 from __future__ import annotations
 
 import math
-import re
 from collections import OrderedDict
 from collections.abc import Hashable
-from dataclasses import dataclass
 
-_RATE = re.compile(r"^\s*(\d+)\s*/\s*(second|minute|hour|day)s?\s*$")
-_PERIODS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
+from app.settings import Rate
+
 # Keys kept at most; the least recently seen go first (a bucket that has been idle for
 # its whole period is full again, the same as no bucket at all).
 MAX_KEYS = 100_000
-
-
-@dataclass(frozen=True, slots=True)
-class Rate:
-    count: int
-    period: str  # second, minute, hour or day
-
-    @property
-    def per_seconds(self) -> int:
-        return _PERIODS[self.period]
-
-    def __str__(self) -> str:
-        return f"{self.count}/{self.period}"
-
-
-def parse_rate(text: str) -> Rate | None:
-    """`120/minute` (or second, hour, day) as a Rate; `0` as None, the limit turned off."""
-    if text.strip() == "0":
-        return None
-    match = _RATE.match(text)
-    if match is None or int(match.group(1)) == 0:
-        raise ValueError(
-            f'"{text}" is not a rate; write requests per period such as 120/minute '
-            "(second, minute, hour or day), or 0 to turn the limit off"
-        )
-    return Rate(int(match.group(1)), match.group(2))
 
 
 class RateLimiter:

@@ -11,6 +11,9 @@ from datetime import datetime
 from app.engine import SignalType
 from app.store.signals import SignalRecord, SignalStore
 
+# A signal as the services hand it up: the store's record, read-only.
+Signal = SignalRecord
+
 ACCOUNT_SIGNALS = 20  # how many of its latest signals an account's description shows
 
 _CURSOR_PREFIX = "seq:"
@@ -46,7 +49,7 @@ def decode_cursor(cursor: str) -> int:
 
 @dataclass(frozen=True, slots=True)
 class SignalPage:
-    signals: list[SignalRecord]  # the first stored first
+    signals: list[Signal]  # the first stored first
     next_cursor: str | None  # None on the last page
 
 
@@ -63,6 +66,6 @@ class SignalFeed:
         next_cursor = encode_cursor(page.next_seq) if page.next_seq is not None else None
         return SignalPage(list(page.records), next_cursor)
 
-    async def latest_for(self, account_id: str) -> list[SignalRecord]:
+    async def latest_for(self, account_id: str) -> list[Signal]:
         """The account's latest signals (at most ACCOUNT_SIGNALS), latest first."""
         return list(await self.store.for_account(account_id, limit=ACCOUNT_SIGNALS))

@@ -10,8 +10,7 @@ from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, 
 
 from app.api.schemas.common import query_time
 from app.engine import SIGNAL_TYPES, SignalType, json_number
-from app.services.signal_feed import InvalidCursor, SignalPage, decode_cursor
-from app.store.signals import SignalRecord
+from app.services.signal_feed import InvalidCursor, Signal, SignalPage, decode_cursor
 
 
 class DeliveryOut(BaseModel):
@@ -35,7 +34,7 @@ class SignalOut(BaseModel):
     delivery: DeliveryOut
 
     @classmethod
-    def of(cls, record: SignalRecord) -> SignalOut:
+    def of(cls, record: Signal) -> SignalOut:
         return cls(
             id=record.id,
             type=record.type,
