@@ -35,7 +35,7 @@ def bearer_token(authorization: str | None) -> str | None:
 BearerDep = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)]
 
 
-async def authenticate(request: Request, auth: AuthDep, credentials: BearerDep) -> Caller:
+async def authenticate(request: Request, auth: AuthDep, *, credentials: BearerDep) -> Caller:
     return auth.identify(
         credentials.credentials if credentials else None,
         client_address=client_address(request.scope),

@@ -20,7 +20,7 @@ class CorsFromSettings:
         self.app = app
         self._handler: ASGIApp | None = None
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:  # noqa: PLR0917 ASGI's signature
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return

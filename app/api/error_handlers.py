@@ -32,6 +32,7 @@ _HTTP_CODES = {
 def error_response(
     status: int,
     code: str,
+    *,
     message: str,
     details: Sequence[Any] = (),
     headers: Mapping[str, str] | None = None,
@@ -56,7 +57,9 @@ async def _nudge_error(_request: Request, exc: NudgeError) -> JSONResponse:
         headers = {"Retry-After": str(exc.retry_after_seconds)}
     elif exc.status == 401:
         headers = {"WWW-Authenticate": "Bearer"}
-    return error_response(exc.status, exc.code, exc.message, exc.details, headers)
+    return error_response(
+        exc.status, exc.code, message=exc.message, details=exc.details, headers=headers
+    )
 
 
 async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -66,7 +69,7 @@ async def _validation_error(request: Request, exc: RequestValidationError) -> JS
     more = f" (and {len(details) - 1} more)" if len(details) > 1 else ""
     applied = "" if request.method == "GET" else "; nothing was applied"
     message = f"invalid request: {where}{first['message']}{more}{applied}"
-    return error_response(422, "invalid_request", message, details)
+    return error_response(422, "invalid_request", message=message, details=details)
 
 
 def _detail(error: Any) -> dict[str, Any]:
@@ -115,7 +118,7 @@ async def _http_error(request: Request, exc: HTTPException) -> JSONResponse:
         allowed = ", ".join(allowed_methods(request))
         headers = {**(exc.headers or {}), "Allow": allowed}
         message = f"{where} is not allowed" + (f"; this path takes {allowed}" if allowed else "")
-        return error_response(405, "method_not_allowed", message, headers=headers)
+        return error_response(405, "method_not_allowed", message=message, headers=headers)
     elif exc.status_code == 400:
         # Starlette's parser gave up: nesting too deep, a number with thousands of digits.
         message = (
@@ -124,7 +127,7 @@ async def _http_error(request: Request, exc: HTTPException) -> JSONResponse:
         )
     else:
         message = str(exc.detail) if exc.detail else code.replace("_", " ")
-    return error_response(exc.status_code, code, message, headers=exc.headers)
+    return error_response(exc.status_code, code, message=message, headers=exc.headers)
 
 
 def allowed_methods(request: Request) -> list[str]:
@@ -141,4 +144,6 @@ def allowed_methods(request: Request) -> list[str]:
 
 async def _unexpected_error(_request: Request, exc: Exception) -> JSONResponse:
     log.exception("unexpected error", exc_info=exc)
-    return error_response(500, "internal_error", "an unexpected error occurred; it has been logged")
+    return error_response(
+        500, "internal_error", message="an unexpected error occurred; it has been logged"
+    )

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 
+from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.api.error_handlers import error_response
@@ -25,7 +26,7 @@ class RequestGuardMiddleware:
         self.app = app
         self.max_bytes = max_bytes
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:  # noqa: PLR0917 ASGI's signature
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
@@ -33,42 +34,20 @@ class RequestGuardMiddleware:
             scope.get("query_string", b"")
         )
         if problem is not None:
-            await _refuse_text(problem, scope, receive, send)
+            await _text_refused(problem, scope["method"])(scope, receive, send)
             return
         if scope["method"] in ("GET", "HEAD", "OPTIONS"):
             await self.app(scope, receive, send)
             return
-        declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await self._refuse_size(scope, receive, send)
+        body = await self._read_body(scope, receive)
+        if body is None:
+            return  # the client went away
+        if isinstance(body, JSONResponse):
+            await body(scope, receive, send)
             return
-        # Read the body here (it is at most max_bytes) and replay it to the app.
-        chunks: list[bytes] = []
-        size = 0
-        # The whole body must arrive in time: a client that stalls half way through its
-        # body must not hold the connection (and the request's memory) for ever.
-        timeout = scope["app"].state.runtime.settings.body_timeout_seconds
-        try:
-            async with asyncio.timeout(timeout):
-                while True:
-                    message = await receive()
-                    if message["type"] == "http.disconnect":
-                        return
-                    chunk = message.get("body", b"")
-                    size += len(chunk)
-                    if size > self.max_bytes:
-                        await self._refuse_size(scope, receive, send)
-                        return
-                    chunks.append(chunk)
-                    if not message.get("more_body", False):
-                        break
-        except TimeoutError:
-            await _refuse_slow_body(timeout, scope, receive, send)
-            return
-        body = b"".join(chunks)
         problem = invalid_text_in_body(body)
         if problem is not None:
-            await _refuse_text(problem, scope, receive, send)
+            await _text_refused(problem, scope["method"])(scope, receive, send)
             return
         replayed = False
 
@@ -81,32 +60,57 @@ class RequestGuardMiddleware:
 
         await self.app(scope, replay, send)
 
-    async def _refuse_size(self, scope: Scope, receive: Receive, send: Send) -> None:
-        response = error_response(
+    async def _read_body(self, scope: Scope, receive: Receive) -> bytes | JSONResponse | None:
+        """The whole body (it is at most max_bytes), to replay to the app; or the response
+        that refuses it; or None when the client went away first."""
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            return self._too_large()
+        chunks: list[bytes] = []
+        size = 0
+        # The whole body must arrive in time: a client that stalls half way through its
+        # body must not hold the connection (and the request's memory) for ever.
+        timeout = scope["app"].state.runtime.settings.body_timeout_seconds
+        try:
+            async with asyncio.timeout(timeout):
+                while True:
+                    message = await receive()
+                    if message["type"] == "http.disconnect":
+                        return None
+                    chunk = message.get("body", b"")
+                    size += len(chunk)
+                    if size > self.max_bytes:
+                        return self._too_large()
+                    chunks.append(chunk)
+                    if not message.get("more_body", False):
+                        break
+        except TimeoutError:
+            return _slow_body_refused(timeout)
+        return b"".join(chunks)
+
+    def _too_large(self) -> JSONResponse:
+        return error_response(
             413,
             "payload_too_large",
-            f"the request body is over {self.max_bytes // 1024} KiB; send smaller batches",
+            message=f"the request body is over {self.max_bytes // 1024} KiB; send smaller batches",
         )
-        await response(scope, receive, send)
 
 
-async def _refuse_slow_body(seconds: float, scope: Scope, receive: Receive, send: Send) -> None:
-    response = error_response(
+def _slow_body_refused(seconds: float) -> JSONResponse:
+    return error_response(
         408,
         "request_timeout",
-        f"the request body did not arrive within {seconds:g} s (NUDGE_BODY_TIMEOUT_SECONDS); "
-        "nothing was applied",
+        message=f"the request body did not arrive within {seconds:g} s "
+        "(NUDGE_BODY_TIMEOUT_SECONDS); nothing was applied",
         headers={"Connection": "close"},
     )
-    await response(scope, receive, send)
 
 
-async def _refuse_text(problem: Detail, scope: Scope, receive: Receive, send: Send) -> None:
-    applied = "" if scope["method"] in ("GET", "HEAD") else "; nothing was applied"
-    response = error_response(
+def _text_refused(problem: Detail, method: str) -> JSONResponse:
+    applied = "" if method in ("GET", "HEAD") else "; nothing was applied"
+    return error_response(
         422,
         "invalid_request",
-        f"invalid request: {problem['field']}: {problem['message']}{applied}",
-        [problem],
+        message=f"invalid request: {problem['field']}: {problem['message']}{applied}",
+        details=[problem],
     )
-    await response(scope, receive, send)

@@ -25,7 +25,7 @@ AccountPath = Annotated[AccountId, Path(description="The account (workspace, org
     responses=BODY_ERRORS,
 )
 async def put_account(
-    account_id: AccountPath, body: AccountIn, _caller: SecretCaller, accounts: AccountsDep
+    account_id: AccountPath, body: AccountIn, *, _caller: SecretCaller, accounts: AccountsDep
 ) -> AccountOut:
     return AccountOut.of(await accounts.put(account_id, plan=body.plan, attributes=body.attributes))
 
@@ -73,6 +73,7 @@ async def _explain_query(_caller: SecretCaller, request: Request) -> ExplainQuer
 async def explain(
     account_id: AccountPath,
     query: Annotated[ExplainQuery, Depends(_explain_query)],
+    *,
     explainer: ExplainDep,
 ) -> ExplainOut:
     explanation = await explainer.explain(

@@ -121,6 +121,7 @@ PROMPTS_DOC = APIRoute(
 async def post_prompt_event(
     prompt_id: Annotated[str, Path(max_length=1024)],
     body: PromptEventIn,
+    *,
     caller: AnyCaller,
     events: PromptEventsDep,
 ) -> dict[str, str]:
