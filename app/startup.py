@@ -147,7 +147,7 @@ async def start(
         dedupe_ttl_hours=settings.dedupe_ttl_hours,
     )
     if credentials.generated_key or credentials.generated_secret:
-        _announce(credentials, base_url, settings.data_dir)
+        _announce(credentials, base_url=base_url, data_dir=settings.data_dir)
     return _services(
         settings,
         credentials,
@@ -159,7 +159,7 @@ async def start(
     )
 
 
-def _services(
+def _services(  # noqa: PLR0913 the composition root: every port meets here, each by name
     settings: Settings,
     credentials: _Credentials,
     *,
@@ -177,7 +177,7 @@ def _services(
     return Runtime(
         settings=settings,
         metrics=metrics,
-        auth=Authenticator.from_settings(
+        auth=Authenticator(
             settings,
             api_keys=credentials.api_keys,
             signing_secret=credentials.signing_secret,
@@ -245,7 +245,7 @@ def _prepare_database(engine: Engine) -> None:
         )
 
 
-def _announce(credentials: _Credentials, base_url: str | None, data_dir: Path) -> None:
+def _announce(credentials: _Credentials, *, base_url: str | None, data_dir: Path) -> None:
     """Print what was generated once, to the terminal only (never to the logs)."""
     url = base_url or "http://127.0.0.1:8000"
     auth = '-H "Authorization: Bearer $NUDGE_KEY"'

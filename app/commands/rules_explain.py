@@ -90,7 +90,7 @@ def run(args: argparse.Namespace) -> int:
             _explain(
                 address,
                 rules,
-                args.account,
+                account_id=args.account,
                 user_id=args.user,
                 placement=args.placement,
             )
@@ -119,8 +119,8 @@ def _argument_problem(args: argparse.Namespace) -> str | None:
 async def _explain(
     address: StoreAddress,
     rules: RuleSet,
-    account_id: str,
     *,
+    account_id: str,
     user_id: str | None,
     placement: str | None,
 ) -> dict[str, Any]:

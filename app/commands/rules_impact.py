@@ -77,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
     progress = TerminalProgress(sys.stderr) if sys.stderr.isatty() else None
     started = time.monotonic()
     try:
-        report = asyncio.run(_measure(address, live, proposed, progress))
+        report = asyncio.run(_measure(address, live=live, proposed=proposed, progress=progress))
     except (StoreUnavailable, NoStore) as exc:
         _clear(progress)
         print(f"nudge: {exc}", file=sys.stderr)
@@ -127,10 +127,16 @@ def _clear(progress: TerminalProgress | None) -> None:
 
 
 async def _measure(
-    address: StoreAddress, live: RuleSet, proposed: RuleSet, progress: TerminalProgress | None
+    address: StoreAddress,
+    *,
+    live: RuleSet,
+    proposed: RuleSet,
+    progress: TerminalProgress | None,
 ) -> ImpactReport:
     async with open_scan(address) as scan:
-        return await measure_impact(scan, live, proposed, now=datetime.now(UTC), progress=progress)
+        return await measure_impact(
+            scan, live=live, proposed=proposed, now=datetime.now(UTC), progress=progress
+        )
 
 
 def render_text(report: ImpactReport, *, live_dir: str, proposed_dir: str) -> str:

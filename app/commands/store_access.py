@@ -122,17 +122,19 @@ async def _connected(address: StoreAddress, *, reading: str) -> AsyncIterator[St
             async with client.call("connecting"):
                 await redis.ping()
         except StoreUnavailable as exc:
-            raise _for_cli(exc, f"cannot reach the store at {address}", address) from exc
+            raise _for_cli(
+                exc, context=f"cannot reach the store at {address}", address=address
+            ) from exc
         try:
             yield client
         except StoreUnavailable as exc:
             context = f"cannot read {reading} from the store at {address}"
-            raise _for_cli(exc, context, address) from exc
+            raise _for_cli(exc, context=context, address=address) from exc
     finally:
         await redis.aclose()
 
 
-def _for_cli(exc: StoreUnavailable, context: str, address: StoreAddress) -> StoreUnavailable:
+def _for_cli(exc: StoreUnavailable, *, context: str, address: StoreAddress) -> StoreUnavailable:
     """The store's error after `context`, its advice to API clients (retry the same
     request) replaced by what to check; other advice (which keys to inspect) is kept."""
     happened, _, advice = exc.message.rpartition("; ")

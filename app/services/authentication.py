@@ -12,14 +12,14 @@ from __future__ import annotations
 
 import hmac
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Literal
 
 from app.clock import Clock
 from app.errors import Forbidden, RateLimited, Unauthorized
 from app.services.client_tokens import InvalidClientToken, verify_client_token
 from app.services.rate_limits import RateLimiter
-from app.settings import Rate, Settings
+from app.settings import Settings
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,34 +41,17 @@ class Authenticator:
     """Checks credentials, and counts what the limits count, in this process."""
 
     def __init__(
-        self,
-        *,
-        api_keys: tuple[str, ...],
-        signing_secret: str,
-        clock: Clock,
-        token_max_ttl: timedelta | None,
-        client_limit: Rate | None,
-        failure_limit: Rate | None,
+        self, settings: Settings, *, api_keys: tuple[str, ...], signing_secret: str, clock: Clock
     ) -> None:
+        """The limits come from `settings`; the credentials are passed checked (and, on the
+        embedded default, generated) by the composition root."""
         self._keys = tuple(key.encode() for key in api_keys)
         self._secret = signing_secret
         self._clock = clock
-        self._max_ttl = token_max_ttl
+        self._max_ttl = settings.client_token_max_ttl
+        client_limit, failure_limit = settings.client_rate_limit, settings.auth_failure_limit
         self._clients = RateLimiter(client_limit) if client_limit else None
         self._failures = RateLimiter(failure_limit) if failure_limit else None
-
-    @classmethod
-    def from_settings(
-        cls, settings: Settings, *, api_keys: tuple[str, ...], signing_secret: str, clock: Clock
-    ) -> Authenticator:
-        return cls(
-            api_keys=api_keys,
-            signing_secret=signing_secret,
-            clock=clock,
-            token_max_ttl=settings.client_token_max_ttl,
-            client_limit=settings.client_rate_limit,
-            failure_limit=settings.auth_failure_limit,
-        )
 
     def identify(self, token: str | None, *, client_address: str) -> Caller:
         """The caller a bearer token names: 401 if it names nobody, 429 over a limit."""

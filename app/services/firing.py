@@ -60,7 +60,7 @@ class FiringTracker:
         try:
             state = await self._settle_pending(account_id, rules=rules, now=now)
             for trigger in evaluate(rules, state, placement=None, now=now).signals:
-                await self._record_signal(account_id, trigger.id, rules, state, now=now)
+                await self._record_signal(account_id, trigger.id, rules=rules, state=state, now=now)
         except StoreUnavailable as exc:
             self.metrics.firing_errors.inc()
             log.warning("could not settle triggers of account %s: %s", account_id, exc.message)
@@ -94,9 +94,9 @@ class FiringTracker:
         self,
         account_id: str,
         trigger_id: str,
+        *,
         rules: RuleSet,
         state: AccountState,
-        *,
         now: datetime,
     ) -> None:
         trigger = rules.by_id[trigger_id]

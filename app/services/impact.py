@@ -155,8 +155,8 @@ def _kind(trigger: Trigger) -> Kind:
 def tally(
     live: RuleSet,
     proposed: RuleSet,
-    states: Iterable[tuple[AccountState, AccountState]],
     *,
+    states: Iterable[tuple[AccountState, AccountState]],
     now: datetime,
 ) -> ImpactReport:
     """The impact over the given (live state, proposed state) pairs: pure, for tests and tools."""
@@ -176,9 +176,9 @@ class Progress(Protocol):
 
 async def measure_impact(
     scan: AccountScan,
+    *,
     live: RuleSet,
     proposed: RuleSet,
-    *,
     now: datetime,
     progress: Progress | None = None,
 ) -> ImpactReport:

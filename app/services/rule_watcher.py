@@ -50,6 +50,7 @@ class RuleWatcher:
         self.ready = asyncio.Event()  # set once watching (or once it failed to start)
         self._first_change = 0.0
         self._last_change = 0.0
+        self._failing = False  # watching failed: warn once, not every RETRY_SECONDS
         self.reloads = 0  # reloads attempted after file changes (for tests and logs)
 
     def stop(self) -> None:
@@ -67,7 +68,6 @@ class RuleWatcher:
 
     async def _watch(self) -> None:
         lost = False  # the directory was gone or replaced: reload once it is watched again
-        failing = False  # watching failed: warn once, not every RETRY_SECONDS
         while not self._stop.is_set():
             identity = self._identity()
             if identity is None:
@@ -78,35 +78,39 @@ class RuleWatcher:
                 if lost:
                     log.info("watching the rules directory %s again", self._root)
                     self._changed()
-                lost = False
-                try:
-                    async for changes in awatch(
-                        self._root,
-                        watch_filter=self._is_rule_file,
-                        debounce=WATCH_BATCH_MS,
-                        step=WATCH_STEP_MS,
-                        stop_event=self._stop,
-                        rust_timeout=WATCH_TIMEOUT_MS,
-                        yield_on_timeout=True,  # an empty batch: the watch thread checking in
-                    ):
-                        self.ready.set()
-                        failing = False
-                        if changes:
-                            self._changed()
-                        if self._identity() != identity:
-                            # Removed or replaced (a symlink swapped, say): the watch went
-                            # with the old directory.
-                            lost = True
-                            break
-                except Exception as exc:
-                    if not failing:
-                        log.warning("cannot watch the rules directory %s: %s", self._root, exc)
-                    failing = True
+                lost = await self._watch_until_lost(identity)
             self.ready.set()  # not watching, but start-up must not wait for it
             if lost and self._identity() is not None:
                 continue  # replaced: watch the new one at once
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stop.wait(), RETRY_SECONDS)
+
+    async def _watch_until_lost(self, identity: tuple[int, int]) -> bool:
+        """Watch the directory `identity` names: True once it is removed or replaced, False
+        on stop() or when watching fails (warned about once, until watching works again)."""
+        try:
+            async for changes in awatch(
+                self._root,
+                watch_filter=self._is_rule_file,
+                debounce=WATCH_BATCH_MS,
+                step=WATCH_STEP_MS,
+                stop_event=self._stop,
+                rust_timeout=WATCH_TIMEOUT_MS,
+                yield_on_timeout=True,  # an empty batch: the watch thread checking in
+            ):
+                self.ready.set()
+                self._failing = False
+                if changes:
+                    self._changed()
+                if self._identity() != identity:
+                    # Removed or replaced (a symlink swapped, say): the watch went with the
+                    # old directory.
+                    return True
+        except Exception as exc:
+            if not self._failing:
+                log.warning("cannot watch the rules directory %s: %s", self._root, exc)
+            self._failing = True
+        return False
 
     def _identity(self) -> tuple[int, int] | None:
         """Which directory the path names now, or None if none."""

@@ -41,7 +41,7 @@ def counts(report: ImpactReport) -> dict[str, tuple[int, int, int, int]]:
 
 
 def impact(live: RuleSet, proposed: RuleSet, accounts: list[AccountState]) -> ImpactReport:
-    return tally(live, proposed, [(state, state) for state in accounts], now=NOW)
+    return tally(live, proposed, states=[(state, state) for state in accounts], now=NOW)
 
 
 def test_a_lower_threshold_starts_firing_for_the_accounts_between_the_two_levels() -> None:
@@ -113,7 +113,9 @@ def test_a_for_trigger_fires_only_for_accounts_whose_pending_mark_is_old_enough(
 def test_each_rule_set_is_decided_on_its_own_state() -> None:
     # The store reads a metric per rule set (its window may differ between them).
     rules = with_triggers(SEATS_FULL)
-    report = tally(rules, rules, [(account(1), account(3)), (account(3), account(0))], now=NOW)
+    report = tally(
+        rules, rules, states=[(account(1), account(3)), (account(3), account(0))], now=NOW
+    )
     assert counts(report) == {"seats-full": (1, 1, 1, 1)}
     assert report.changed == 2
 
