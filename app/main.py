@@ -84,7 +84,7 @@ class QuietRefusal:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:  # noqa: PLR0917 ASGI's signature
         if scope["type"] != "lifespan":
             await self.app(scope, receive, send)
             return

@@ -98,7 +98,7 @@ class RequestMetricsMiddleware:
         self.app = app
         self.metrics = metrics
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:  # noqa: PLR0917 ASGI's signature
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return

@@ -62,10 +62,10 @@ async def prompts(account_id: str, user_id: str | None = None) -> dict[str, Any]
     metric_keys = [
         keys.gauge_key(account_id, name)
         if window is None
-        else keys.counter_key(account_id, name, window_id(window, now))
+        else keys.counter_key(account_id, name, window_id=window_id(window, now))
         for name, window in metrics
     ]
-    dismissal_keys = [keys.dismissal_key(account_id, user_id, t) for t in triggers]
+    dismissal_keys = [keys.dismissal_key(account_id, user_id, trigger_id=t) for t in triggers]
     values = await _state["redis"].mget(
         [keys.account_key(account_id), *metric_keys, *dismissal_keys]
     )

@@ -106,7 +106,7 @@ def fill(url: str, accounts: int, *, seed: int) -> float:
             values[keys.gauge_key(account, "seats")] = rng.randint(1, 30)
             values[keys.gauge_key(account, "dashboards")] = rng.randint(0, 6)
             values[keys.gauge_key(account, "history_days")] = rng.choice((7, 30, 90, 400))
-            values[keys.counter_key(account, "api_calls", month)] = rng.randint(0, 12_000)
+            values[keys.counter_key(account, "api_calls", window_id=month)] = rng.randint(0, 12_000)
         client.mset(values)
     return time.monotonic() - started
 

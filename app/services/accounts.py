@@ -14,7 +14,7 @@ from app.services.rule_registry import RulesSource
 from app.services.signal_feed import Signal, SignalFeed
 from app.store.account_mirror import AccountMirrors
 from app.store.account_state import StateReader
-from app.store.accounts import AccountRecord, SqlStore
+from app.store.accounts import AccountPatch, AccountRecord, SqlStore
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,8 +78,7 @@ class AccountService:
 
         record = await self.sql.put_account(
             account_id,
-            plan=plan,
-            attributes=attributes,
+            AccountPatch(plan=plan, attributes=attributes),
             default_plan=rules.default_plan,
             now=now,
             mirror=mirror,

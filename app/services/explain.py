@@ -55,7 +55,7 @@ class ExplainService:
         StoreUnavailable when Redis does not answer.
         """
         rules, now = self.rules.live.rules, self.clock()
-        state = await self.states.read_state(account_id, user_id, rules, now=now)
+        state = await self.states.read_state(account_id, user_id, rules=rules, now=now)
         evaluation = evaluate(rules, state, placement=placement, now=now)
         return Explanation(
             account_id=account_id,

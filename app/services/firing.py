@@ -81,7 +81,7 @@ class FiringTracker:
                 return state
             holding = holding_triggers(rules, state)
             if await self.marks.mark_pending(
-                account_id, rules, holding, now=now, snapshot=snapshot
+                account_id, rules, holding=holding, now=now, snapshot=snapshot
             ):
                 pending = {t: state.pending_since.get(t, now) for t in holding}
                 return replace(state, pending_since=pending)

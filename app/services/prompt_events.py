@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from app.clock import Clock
-from app.engine import PromptEventType, RuleSet
+from app.engine import Impression, PromptEventType, RuleSet
 from app.errors import NotFound
 from app.observability import Metrics
 from app.services.authentication import Caller
@@ -56,16 +56,22 @@ class PromptEventService:
             if event_type == "dismissed":
                 cooldown = trigger.cooldown if trigger else FALLBACK_COOLDOWN
                 await self.history.dismiss(
-                    ref.account_id, ref.user_id, ref.trigger_id, at=now, cooldown=cooldown
+                    ref.account_id,
+                    ref.user_id,
+                    trigger_id=ref.trigger_id,
+                    at=now,
+                    cooldown=cooldown,
                 )
             elif event_type == "shown":
                 await self.history.record_impression(
                     ref.account_id,
                     ref.user_id,
-                    trigger_id=ref.trigger_id,
-                    style=trigger.prompt.style if trigger and trigger.prompt else "",
+                    impression=Impression(
+                        trigger=ref.trigger_id,
+                        style=trigger.prompt.style if trigger and trigger.prompt else "",
+                        at=now,
+                    ),
                     prompt_digest=digest,
-                    at=now,
                     rules=rules,
                 )
 

@@ -47,7 +47,7 @@ class PromptService:
         """What `user_id` of `account_id` sees now at `placement` (None: every placement)."""
         rules, now = self.rules.live.rules, self.clock()
         try:
-            state = await self.states.read_state(account_id, user_id, rules, now=now)
+            state = await self.states.read_state(account_id, user_id, rules=rules, now=now)
         except StoreUnavailable as exc:
             self.metrics.prompts_degraded.inc()
             self._log_degraded(exc)

@@ -169,13 +169,13 @@ class AccountScan:
         if not batches:
             return
         layout = _Layout.of(rule_sets, now=now)
-        next_read = asyncio.ensure_future(self._read_batch(batches[0], layout, now))
+        next_read = asyncio.ensure_future(self._read_batch(batches[0], layout, now=now))
         try:
             for following in [*batches[1:], None]:
                 async with self._client.call("reading the accounts"):
                     answers = await next_read
                 if following is not None:
-                    next_read = asyncio.ensure_future(self._read_batch(following, layout, now))
+                    next_read = asyncio.ensure_future(self._read_batch(following, layout, now=now))
                 yield _decoded(answers)
         finally:
             if not next_read.done():
@@ -184,7 +184,7 @@ class AccountScan:
                 next_read.exception()  # retrieved: a read the caller gave up on may have failed
 
     async def _read_batch(
-        self, batch: Sequence[str], layout: _Layout, now: datetime
+        self, batch: Sequence[str], layout: _Layout, *, now: datetime
     ) -> list[tuple[_AccountRead, list[Any]]]:
         reads = [_AccountRead.of(account, layout, now=now) for account in batch]
         # Not a transaction: each MGET reads one account, which is all that must be consistent.

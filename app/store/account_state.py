@@ -61,12 +61,12 @@ class StateRead:
         self._now = now
         sections = {
             MIRROR: mirror_section(account_id),
-            USAGE: usage_section(account_id, rules, now),
+            USAGE: usage_section(account_id, rules, now=now),
             PENDING: pending_section(account_id, rules),
         }
         if for_user:
-            sections[DISMISSALS] = dismissals_section(account_id, user_id, rules)
-            sections[IMPRESSIONS] = impressions_section(account_id, user_id, rules)
+            sections[DISMISSALS] = dismissals_section(account_id, user_id, rules=rules)
+            sections[IMPRESSIONS] = impressions_section(account_id, user_id, rules=rules)
         self.plan = ReadPlan(sections)
         self.keys = self.plan.keys
 
@@ -107,7 +107,7 @@ class StateReader:
         self._client = client
 
     async def read_state(
-        self, account_id: str, user_id: str | None, rules: RuleSet, *, now: datetime
+        self, account_id: str, user_id: str | None, *, rules: RuleSet, now: datetime
     ) -> AccountState:
         """What the prompt path needs of one account and user: one MGET, under the budget."""
         read = StateRead(account_id, rules, now=now, user_id=user_id, for_user=True)

@@ -34,6 +34,15 @@ class AccountRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class AccountPatch:
+    """What a PUT changes: None keeps the stored value (on a new account: the rules'
+    default plan, no attributes)."""
+
+    plan: str | None
+    attributes: dict[str, Any] | None
+
+
+@dataclass(frozen=True, slots=True)
 class PromptEventRecord:
     account_id: str
     user_id: str | None
@@ -73,14 +82,14 @@ class SqlStore:
     async def put_account(
         self,
         account_id: str,
+        patch: AccountPatch,
         *,
-        plan: str | None,
-        attributes: dict[str, Any] | None,
         default_plan: str,
         now: datetime,
         mirror: Callable[[AccountRecord], Coroutine[Any, Any, None]],
     ) -> AccountRecord:
-        """Create or update; `None` keeps the stored value."""
+        """Create the account, or apply `patch` to it."""
+        plan, attributes = patch.plan, patch.attributes
 
         def write() -> AccountRecord:
             with Session(self._engine) as session, session.begin():

@@ -38,8 +38,8 @@ class FiringMarks:
         self,
         account_id: str,
         rules: RuleSet,
-        holding: Collection[str],
         *,
+        holding: Collection[str],
         now: datetime,
         snapshot: AccountSnapshot | None = None,
     ) -> bool:
@@ -104,11 +104,11 @@ def decode_pending(
     return {
         trigger: since
         for trigger, raw in values.items()
-        if (since := _pending_since(raw, rules.by_id[trigger], now)) is not None
+        if (since := _pending_since(raw, rules.by_id[trigger], now=now)) is not None
     }
 
 
-def _pending_since(raw: str | None, trigger: Trigger, now: datetime) -> datetime | None:
+def _pending_since(raw: str | None, trigger: Trigger, *, now: datetime) -> datetime | None:
     """When the trigger's hold began, or None: no mark, a mark made for other rules (its
     fingerprint differs), or one whose counter window has ended."""
     if raw is None:

@@ -44,7 +44,7 @@ def gauge_key(account_id: str, metric: str) -> str:
     return f"{account_tag(account_id)}:{GAUGE}:{metric}"
 
 
-def counter_key(account_id: str, metric: str, window_id: str) -> str:
+def counter_key(account_id: str, metric: str, *, window_id: str) -> str:
     """A counter's count in one calendar window; expires a while after the window ends."""
     return f"{account_tag(account_id)}:{COUNTER}:{metric}:{window_id}"
 
@@ -54,7 +54,7 @@ def event_key(account_id: str, event_id: str) -> str:
     return f"{account_tag(account_id)}:{EVENT}:{event_id}"
 
 
-def dismissal_key(account_id: str, user_id: str | None, trigger_id: str) -> str:
+def dismissal_key(account_id: str, user_id: str | None, *, trigger_id: str) -> str:
     """When a user (or the anonymous user) dismissed a trigger; expires with the cooldown."""
     return f"{account_tag(account_id)}:{DISMISSAL}:{trigger_id}:{_who(user_id)}"
 

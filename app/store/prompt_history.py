@@ -26,12 +26,12 @@ class PromptHistory:
         self,
         account_id: str,
         user_id: str | None,
-        trigger_id: str,
         *,
+        trigger_id: str,
         at: datetime,
         cooldown: timedelta,
     ) -> None:
-        key = keys.dismissal_key(account_id, user_id, trigger_id)
+        key = keys.dismissal_key(account_id, user_id, trigger_id=trigger_id)
         async with self._client.call("recording the dismissal") as redis:
             await redis.set(key, keys.ms(at), ex=keys.dismissal_ttl_seconds(cooldown))
 
@@ -40,16 +40,14 @@ class PromptHistory:
         account_id: str,
         user_id: str | None,
         *,
-        trigger_id: str,
-        style: str,
+        impression: Impression,
         prompt_digest: str,
-        at: datetime,
         rules: RuleSet,
     ) -> bool:
         """Add a shown prompt to the user's and the account's impression lists; False if
-        this prompt was recorded already. Each list keeps, within the horizon of the
-        `rules`, the newest impressions of each style and of each trigger that their
-        counts may need (keys.py says how many, and how long)."""
+        this prompt (its `prompt_digest`) was recorded already. Each list keeps, within the
+        horizon of the `rules`, the newest impressions of each style and of each trigger
+        that their counts may need (keys.py says how many, and how long)."""
         async with self._client.call("recording the impression"):
             recorded = await self._record_impression(
                 keys=[
@@ -57,9 +55,9 @@ class PromptHistory:
                     keys.account_impressions_key(account_id),
                 ],
                 args=[
-                    trigger_id,
-                    style,
-                    keys.ms(at),
+                    impression.trigger,
+                    impression.style,
+                    keys.ms(impression.at),
                     prompt_digest,
                     keys.impressions_horizon_ms(rules.impressions_horizon),
                     keys.impressions_kept(rules.impressions_kept),
@@ -68,16 +66,16 @@ class PromptHistory:
         return bool(recorded)
 
 
-def dismissals_section(account_id: str, user_id: str | None, rules: RuleSet) -> dict[str, str]:
+def dismissals_section(account_id: str, user_id: str | None, *, rules: RuleSet) -> dict[str, str]:
     """trigger id -> the key of the user's dismissal, for each trigger with a prompt."""
     return {
-        trigger.id: keys.dismissal_key(account_id, user_id, trigger.id)
+        trigger.id: keys.dismissal_key(account_id, user_id, trigger_id=trigger.id)
         for trigger in rules.triggers
         if trigger.prompt is not None
     }
 
 
-def impressions_section(account_id: str, user_id: str | None, rules: RuleSet) -> dict[str, str]:
+def impressions_section(account_id: str, user_id: str | None, *, rules: RuleSet) -> dict[str, str]:
     """The impression lists the rules count: "user" (max_impressions, caps per user) and
     "account" (caps per account)."""
     section = {}

@@ -44,7 +44,7 @@ class SignalRecord:
     seq: int | None = None  # set by the database: the order signals were stored in
 
 
-def new_signal(
+def new_signal(  # noqa: PLR0913 SignalRecord's own fields, each by keyword
     type: str,
     *,
     account_id: str,

@@ -66,7 +66,7 @@ class UsageCounters:
                 target, ttl = keys.gauge_key(account_id, write.metric), 0  # 0: no TTL
             else:
                 window = window_id(write.window, write.at)
-                target = keys.counter_key(account_id, write.metric, window)
+                target = keys.counter_key(account_id, write.metric, window_id=window)
                 ttl = keys.counter_ttl_seconds(write.window, write.at, now=now)
             script_keys += [keys.event_key(account_id, write.event_id), target]
             args += [write.op, repr(float(write.value)), ttl]
@@ -74,13 +74,13 @@ class UsageCounters:
         return int(accepted), int(duplicates)
 
 
-def usage_section(account_id: str, rules: RuleSet, now: datetime) -> dict[str, str]:
+def usage_section(account_id: str, rules: RuleSet, *, now: datetime) -> dict[str, str]:
     """metric -> the key that holds its current usage (counters: the current window)."""
     return {
         metric.name: (
             keys.gauge_key(account_id, metric.name)
             if metric.window is None
-            else keys.counter_key(account_id, metric.name, window_id(metric.window, now))
+            else keys.counter_key(account_id, metric.name, window_id=window_id(metric.window, now))
         )
         for metric in rules.metrics.values()
     }

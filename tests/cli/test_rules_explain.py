@@ -161,7 +161,7 @@ async def test_text_marks_each_trigger_and_gives_its_reason(
     await set_usage(store, "acme", seats=3, api_calls=8500, dashboards=1)
     dismissed_at = datetime.now(UTC) - timedelta(hours=2)
     await store.history.dismiss(
-        "acme", "ana", "seats-full", at=dismissed_at, cooldown=timedelta(days=1)
+        "acme", "ana", trigger_id="seats-full", at=dismissed_at, cooldown=timedelta(days=1)
     )
 
     code, out, err = explain("acme", "--user", "ana", env=env)
@@ -209,7 +209,11 @@ async def test_another_user_and_a_placement(store: RedisStore, env: dict[str, st
     await store.mirrors.write("acme", plan="team", attributes={})
     await set_usage(store, "acme", seats=20)
     await store.history.dismiss(
-        "acme", "ana", "seats-almost-full", at=datetime.now(UTC), cooldown=timedelta(days=3)
+        "acme",
+        "ana",
+        trigger_id="seats-almost-full",
+        at=datetime.now(UTC),
+        cooldown=timedelta(days=3),
     )
 
     code, out, _ = explain("acme", "--user", "bob", "--placement", "api", env=env)
@@ -230,7 +234,7 @@ async def test_a_for_trigger_pending_since_its_mark(
 ) -> None:
     since = datetime.now(UTC) - timedelta(minutes=15)
     await set_usage(store, "acme", dashboards=2)
-    await store.marks.mark_pending("acme", rules, {"dashboards-busy"}, now=since)
+    await store.marks.mark_pending("acme", rules, holding={"dashboards-busy"}, now=since)
 
     code, out, _ = explain("acme", env=env)
 

@@ -18,11 +18,11 @@ KEY_CELL = re.compile(r"`(nudge:[^`]+)`")
 BUILT: dict[str, list[Callable[[], str]]] = {
     "account_key": [lambda: keys.account_key("A")],
     "gauge_key": [lambda: keys.gauge_key("A", "<metric>")],
-    "counter_key": [lambda: keys.counter_key("A", "<metric>", "<window>")],
+    "counter_key": [lambda: keys.counter_key("A", "<metric>", window_id="<window>")],
     "event_key": [lambda: keys.event_key("A", "<event id>")],
     "dismissal_key": [
-        lambda: keys.dismissal_key("A", "<user>", "<trigger>"),
-        lambda: keys.dismissal_key("A", None, "<trigger>"),
+        lambda: keys.dismissal_key("A", "<user>", trigger_id="<trigger>"),
+        lambda: keys.dismissal_key("A", None, trigger_id="<trigger>"),
     ],
     "pending_key": [lambda: keys.pending_key("A", "<trigger>")],
     "impressions_key": [

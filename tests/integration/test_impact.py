@@ -362,7 +362,9 @@ async def test_a_for_trigger_fires_only_where_the_stored_pending_mark_is_old_eno
             ("since-2h", timedelta(hours=2)),
             ("since-10m", timedelta(minutes=10)),
         ):
-            await store.marks.mark_pending(account, held_rules, {"seats-full"}, now=now - held_for)
+            await store.marks.mark_pending(
+                account, held_rules, holding={"seats-full"}, now=now - held_for
+            )
     finally:
         await writer.aclose()
 
@@ -552,7 +554,7 @@ async def test_the_scan_lists_each_account_once_and_reads_it_batch_by_batch(
     sync.set(keys.gauge_key("usage-only", "history_days"), 40)
     # Keys that name no account's state: not listed on their own.
     sync.set(keys.event_key("events-only", "evt-1"), 1)
-    sync.set(keys.dismissal_key("dismissals-only", "ana", "seats-full"), 1)
+    sync.set(keys.dismissal_key("dismissals-only", "ana", trigger_id="seats-full"), 1)
     sync.set("other-app:key", 1)
     rules = load_rules_dir(rules_dir).rules
     assert rules is not None

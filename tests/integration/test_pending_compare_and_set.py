@@ -85,7 +85,9 @@ async def settle_once(
             raw.delete(key)
         else:
             raw.set(key, value)
-    return await store.marks.mark_pending("acme", rules, holding, now=NOW, snapshot=snapshot)
+    return await store.marks.mark_pending(
+        "acme", rules, holding=holding, now=NOW, snapshot=snapshot
+    )
 
 
 async def test_with_the_account_unchanged_the_mark_is_written(

@@ -29,10 +29,10 @@ def test_one_accounts_keys_share_a_hash_slot() -> None:
     slot = key_slot(keys.account_key(account).encode())
     for key in (
         keys.gauge_key(account, "seats"),
-        keys.counter_key(account, "api_calls", "m202611"),
+        keys.counter_key(account, "api_calls", window_id="m202611"),
         keys.event_key(account, "evt-1"),
-        keys.dismissal_key(account, "ana", "seats-full"),
-        keys.dismissal_key(account, None, "seats-full"),
+        keys.dismissal_key(account, "ana", trigger_id="seats-full"),
+        keys.dismissal_key(account, None, trigger_id="seats-full"),
     ):
         assert key_slot(key.encode()) == slot
 

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from app.engine import RuleSet, load_rules, window_end, window_id
+from app.engine import Impression, RuleSet, load_rules, window_end, window_id
 from app.store.redis_client import create_redis
 from app.store.redis_store import RedisStore
 from app.store.usage_counters import UsageWrite
@@ -162,15 +162,19 @@ async def test_a_dismissal_holds_its_time_for_the_cooldown(
     store: RedisStore, backend: StoreBackend, rules: RuleSet
 ) -> None:
     at = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
-    await store.history.dismiss("acme", "ana", "seats-full", at=at, cooldown=timedelta(days=2))
-    await store.history.dismiss("acme", None, "seats-full", at=at, cooldown=timedelta(hours=1))
+    await store.history.dismiss(
+        "acme", "ana", trigger_id="seats-full", at=at, cooldown=timedelta(days=2)
+    )
+    await store.history.dismiss(
+        "acme", None, trigger_id="seats-full", at=at, cooldown=timedelta(hours=1)
+    )
 
     assert backend.raw.get("nudge:{acme}:d:seats-full:u:ana") == str(ms(at))
     assert_ttl(backend, "nudge:{acme}:d:seats-full:u:ana", timedelta(days=2))
     assert_ttl(backend, "nudge:{acme}:d:seats-full:anon", timedelta(hours=1))
-    ana = await store.states.read_state("acme", "ana", rules, now=at)
-    anonymous = await store.states.read_state("acme", None, rules, now=at)
-    bob = await store.states.read_state("acme", "bob", rules, now=at)
+    ana = await store.states.read_state("acme", "ana", rules=rules, now=at)
+    anonymous = await store.states.read_state("acme", None, rules=rules, now=at)
+    bob = await store.states.read_state("acme", "bob", rules=rules, now=at)
     assert ana.dismissed_at == anonymous.dismissed_at == {"seats-full": at}
     assert bob.dismissed_at == {}
 
@@ -184,10 +188,8 @@ async def test_an_impression_is_recorded_once_in_the_users_and_the_accounts_list
         return await store.history.record_impression(
             "acme",
             "ana",
-            trigger_id="seats-full",
-            style="modal",
+            impression=Impression(trigger="seats-full", style="modal", at=at),
             prompt_digest=digest,
-            at=at,
             rules=rules,
         )
 
@@ -197,10 +199,10 @@ async def test_an_impression_is_recorded_once_in_the_users_and_the_accounts_list
     for key in ("nudge:{acme}:imp:u:ana", "nudge:{acme}:imp:account"):
         assert backend.raw.get(key) == f'[["seats-full","modal",{ms(at)},"digest-1"]]'
         assert_ttl(backend, key, timedelta(days=14))
-    state = await store.states.read_state("acme", "ana", rules, now=at)
+    state = await store.states.read_state("acme", "ana", rules=rules, now=at)
     assert [(i.trigger, i.style, i.at) for i in state.impressions] == [("seats-full", "modal", at)]
     assert [i.trigger for i in state.account_impressions] == ["seats-full"]
-    assert (await store.states.read_state("acme", "bob", rules, now=at)).impressions == []
+    assert (await store.states.read_state("acme", "bob", rules=rules, now=at)).impressions == []
 
 
 # -- firing marks -----------------------------------------------------------------------
@@ -213,7 +215,7 @@ async def test_a_pending_mark_over_a_counter_ends_with_the_counters_window(
     fingerprint = rules.by_id["api-calls-busy"].hold_fingerprint
     ends = window_end("month", now)
 
-    await store.marks.mark_pending("acme", rules, {"api-calls-busy"}, now=now)
+    await store.marks.mark_pending("acme", rules, holding={"api-calls-busy"}, now=now)
 
     key = "nudge:{acme}:pending:api-calls-busy"
     assert backend.raw.get(key) == f"{ms(now)}:{ms(ends)}:{fingerprint}"
@@ -221,7 +223,7 @@ async def test_a_pending_mark_over_a_counter_ends_with_the_counters_window(
     state = (await store.states.read_account_state("acme", rules, now=now)).state
     assert state.pending_since == {"api-calls-busy": now}
 
-    await store.marks.mark_pending("acme", rules, set(), now=now)
+    await store.marks.mark_pending("acme", rules, holding=set(), now=now)
     assert backend.raw.get(key) is None
 
 
@@ -267,10 +269,12 @@ async def test_the_prompt_read_sees_every_family_of_the_account(
         },
         now=now,
     )
-    await store.marks.mark_pending("acme", rules, {"api-calls-busy"}, now=now)
-    await store.history.dismiss("acme", "ana", "seats-full", at=now, cooldown=timedelta(days=2))
+    await store.marks.mark_pending("acme", rules, holding={"api-calls-busy"}, now=now)
+    await store.history.dismiss(
+        "acme", "ana", trigger_id="seats-full", at=now, cooldown=timedelta(days=2)
+    )
 
-    state = await store.states.read_state("acme", "ana", rules, now=now)
+    state = await store.states.read_state("acme", "ana", rules=rules, now=now)
 
     assert (state.plan, state.attributes) == ("free", {"industry": "saas"})
     assert state.usage == {"seats": 3.0, "api_calls": 90.0}

@@ -15,12 +15,12 @@ ACCOUNT = "acme.eu@2026"
 NAMING_AN_ACCOUNT = [
     keys.account_key(ACCOUNT),
     keys.gauge_key(ACCOUNT, "seats"),
-    keys.counter_key(ACCOUNT, "api_calls", "m202611"),
+    keys.counter_key(ACCOUNT, "api_calls", window_id="m202611"),
 ]
 BOOKKEEPING = [
     keys.event_key(ACCOUNT, "evt-1"),
-    keys.dismissal_key(ACCOUNT, "ana", "seats-full"),
-    keys.dismissal_key(ACCOUNT, None, "seats-full"),
+    keys.dismissal_key(ACCOUNT, "ana", trigger_id="seats-full"),
+    keys.dismissal_key(ACCOUNT, None, trigger_id="seats-full"),
     keys.pending_key(ACCOUNT, "seats-full"),
     keys.impressions_key(ACCOUNT, "ana"),
     keys.impressions_key(ACCOUNT, None),

@@ -96,8 +96,8 @@ def test_an_accounts_state_decodes_the_same_when_the_read_grows_a_section_key() 
     store = {
         keys.account_key("acme"): '{"plan":"free","attributes":{"tier":2}}',
         keys.gauge_key("acme", "seats"): "3.0",
-        keys.counter_key("acme", "api_calls", "m202611"): "90",
-        keys.dismissal_key("acme", "ana", "api-calls-high"): str(keys.ms(dismissed)),
+        keys.counter_key("acme", "api_calls", window_id="m202611"): "90",
+        keys.dismissal_key("acme", "ana", trigger_id="api-calls-high"): str(keys.ms(dismissed)),
         keys.impressions_key("acme", "ana"): shown,
     }
     states = []
