@@ -66,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
         report.file_done(problem.file, [], problems=[problem])
     for file, text in sources.items():
         # A case with a mistake is reported and left out; the file's other cases run.
-        parsed, problems = parse_rule_tests(file, text, rules)
+        parsed, problems = parse_rule_tests(file, text, rules=rules)
         if parsed is not None:
             files.append(parsed)
         results = [run_case(rules, case) for case in parsed.cases] if parsed else []

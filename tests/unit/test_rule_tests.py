@@ -63,7 +63,7 @@ triggers:
 
 
 def _parse(text: str) -> RuleTestFile:
-    parsed, problems = parse_rule_tests("seats.yaml", dedent(text), RULES)
+    parsed, problems = parse_rule_tests("seats.yaml", dedent(text), rules=RULES)
     assert problems == []
     assert parsed is not None
     return parsed
@@ -71,7 +71,7 @@ def _parse(text: str) -> RuleTestFile:
 
 def _problems(text: str) -> list[str]:
     """The file's problems; a case with a problem of its own never runs."""
-    parsed, problems = parse_rule_tests("seats.yaml", dedent(text), RULES)
+    parsed, problems = parse_rule_tests("seats.yaml", dedent(text), rules=RULES)
     assert problems
     if parsed is not None:
         broken = {problem.line for problem in problems}

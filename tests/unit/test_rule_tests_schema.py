@@ -162,7 +162,7 @@ def test_schema_rejects_what_the_test_runner_rejects(
     old, new = BAD_EDITS[case]
     assert old in CASE
     text = CASE.replace(old, new, 1)
-    assert parse_rule_tests("t.yaml", text, _rules())[1] != []
+    assert parse_rule_tests("t.yaml", text, rules=_rules())[1] != []
     assert _errors(validator, _as_editor_reads(text)) != []
 
 
@@ -173,5 +173,5 @@ def test_schema_accepts_what_the_test_runner_accepts(
 ) -> None:
     old, new = GOOD_EDITS[case]
     text = CASE.replace(old, new, 1)
-    assert parse_rule_tests("t.yaml", text, _rules())[1] == []
+    assert parse_rule_tests("t.yaml", text, rules=_rules())[1] == []
     assert _errors(validator, _as_editor_reads(text)) == []

@@ -135,17 +135,17 @@ class _Parser:
         while self.peek().is_word("or"):
             self.advance()
             operands.append(self.and_expr())
-        return self.join("or", operands, _AnyOf)
+        return self.join("or", operands, node=_AnyOf)
 
     def and_expr(self) -> _Parsed:
         operands = [self.not_expr()]
         while self.peek().is_word("and"):
             self.advance()
             operands.append(self.not_expr())
-        return self.join("and", operands, _AllOf)
+        return self.join("and", operands, node=_AllOf)
 
     def join(
-        self, word: str, operands: list[_Parsed], node: Callable[[str, tuple[_Node, ...]], _Node]
+        self, word: str, operands: list[_Parsed], *, node: Callable[[str, tuple[_Node, ...]], _Node]
     ) -> _Parsed:
         if len(operands) == 1:
             return operands[0]
@@ -172,7 +172,7 @@ class _Parser:
         if token.is_op(*_COMPARISONS):
             self.advance()
             right = self.sum()
-            parsed = self.compare(token, left, right)
+            parsed = self.compare(token, left=left, right=right)
             self.refuse_chain(parsed, right)
             return parsed
         if token.is_word("in") or (token.is_word("not") and self.peek(1).is_word("in")):
@@ -203,7 +203,7 @@ class _Parser:
                 token.start,
             )
 
-    def compare(self, token: _Token, left: _Parsed, right: _Parsed) -> _Parsed:
+    def compare(self, token: _Token, *, left: _Parsed, right: _Parsed) -> _Parsed:
         op, text = token.text, self.source(left.start, right.end)
         if op in ("==", "!="):
             if not left.kinds & right.kinds:
@@ -253,7 +253,7 @@ class _Parser:
             if self.peek().is_op(","):
                 self.advance()
             elif not self.peek().is_op("]"):
-                self.close_error(opening, "]", "list")
+                self.close_error(opening, closer="]", what="list")
         closing = self.advance()
         if not items:
             raise ExpressionError('"in []" never matches; list at least one value', opening.start)
@@ -274,7 +274,7 @@ class _Parser:
         if token.is_word(*_LITERAL_NAMES):
             return _LITERAL_NAMES[token.text]
         if token.kind == "end":
-            self.close_error(opening, "]", "list")
+            self.close_error(opening, closer="]", what="list")
         raise ExpressionError(
             f'a list after "in" holds only numbers, strings, true, false and null; found {token}',
             token.start,
@@ -353,12 +353,12 @@ class _Parser:
         self.enter(opening)
         inner = self.or_expr()
         if not self.peek().is_op(")"):
-            self.close_error(opening, ")", "parenthesis")
+            self.close_error(opening, closer=")", what="parenthesis")
         closing = self.advance()
         self.leave()
         return _Parsed(inner.node, inner.kinds, opening.start, closing.end)
 
-    def close_error(self, opening: _Token, closer: str, what: str) -> None:
+    def close_error(self, opening: _Token, *, closer: str, what: str) -> None:
         token = self.peek()
         if token.kind == "end":
             raise ExpressionError(f'unclosed {what}; add "{closer}"', opening.start)

@@ -92,7 +92,7 @@ class _Negate(_Node):
     operand: _Node
 
     def evaluate(self, env: Environment) -> Value:
-        return -_number(self.operand, env, "-")
+        return -_number(self.operand, env, op="-")
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,9 +102,9 @@ class _Arithmetic(_Node):
     rest: tuple[tuple[str, _Node], ...]  # (operator, operand), all of one precedence
 
     def evaluate(self, env: Environment) -> Value:
-        result = _number(self.first, env, self.rest[0][0])
+        result = _number(self.first, env, op=self.rest[0][0])
         for op, node in self.rest:
-            right = _number(node, env, op)
+            right = _number(node, env, op=op)
             if op == "+":
                 result += right
             elif op == "-":
@@ -159,7 +159,7 @@ class _Not(_Node):
     operand: _Node
 
     def evaluate(self, env: Environment) -> Value:
-        return not _boolean(self.operand, env, '"not"')
+        return not _boolean(self.operand, env, what='"not"')
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,7 +168,7 @@ class _AllOf(_Node):
     operands: tuple[_Node, ...]
 
     def evaluate(self, env: Environment) -> Value:
-        return all(_boolean(node, env, '"and"') for node in self.operands)
+        return all(_boolean(node, env, what='"and"') for node in self.operands)
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,7 +177,7 @@ class _AnyOf(_Node):
     operands: tuple[_Node, ...]
 
     def evaluate(self, env: Environment) -> Value:
-        return any(_boolean(node, env, '"or"') for node in self.operands)
+        return any(_boolean(node, env, what='"or"') for node in self.operands)
 
 
 def _describe_node(node: _Node, value: Value) -> str:
@@ -186,14 +186,14 @@ def _describe_node(node: _Node, value: Value) -> str:
     return f"{node.text} is {_describe_value(value)}"
 
 
-def _number(node: _Node, env: Environment, op: str) -> float:
+def _number(node: _Node, env: Environment, *, op: str) -> float:
     value = node.evaluate(env)
     if type(value) is float:
         return value
     raise _Undefined(f'"{op}" needs numbers, but {_describe_node(node, value)}')
 
 
-def _boolean(node: _Node, env: Environment, what: str) -> bool:
+def _boolean(node: _Node, env: Environment, *, what: str) -> bool:
     value = node.evaluate(env)
     if isinstance(value, bool):
         return value

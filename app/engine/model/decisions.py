@@ -22,7 +22,7 @@ other, and end as `shadow` where a live one would be shown.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from app.engine.expressions import Environment
@@ -92,13 +92,10 @@ def decide(
     plan = resolve_plan(rules, state)
     if plan is None:
         return [Decision(t, "unknown_plan", plan=state.plan) for t in triggers]
-    environment = _LazyEnvironment(rules, plan, state)
-    decided = [
-        _gate(trigger, plan, state, environment, placement=placement, now=now)
-        for trigger in triggers
-    ]
+    account = _Account(rules, plan, state)
+    decided = [_gate(trigger, account, placement=placement, now=now) for trigger in triggers]
     _select(decided)
-    _apply_history(decided, rules, state, now=now)
+    _apply_history(decided, account, now=now)
     return decided
 
 
@@ -113,55 +110,48 @@ def holding_triggers(rules: RuleSet, state: AccountState) -> set[str]:
     plan = resolve_plan(rules, state)
     if plan is None:
         return set()
-    environment = _LazyEnvironment(rules, plan, state)
-    return {
-        trigger.id
-        for trigger in rules.held_triggers
-        if _stop_before_hold(trigger, plan, environment, *_usage_and_limit(trigger, plan, state))
-        is None
-    }
+    account = _Account(rules, plan, state)
+    holding: set[str] = set()
+    for trigger in rules.held_triggers:
+        usage, limit = account.usage_and_limit(trigger)
+        if _stop_before_hold(trigger, account, usage=usage, limit=limit) is None:
+            holding.add(trigger.id)
+    return holding
 
 
-def _condition_environment(rules: RuleSet, plan: Plan, state: AccountState) -> Environment:
-    """What conditions see of one account: usage, the plan's limits (None: unlimited)."""
-    return Environment(
-        usage=state.usage,
-        limits={name: plan.limit(name) for name in rules.metrics},
-        plan=plan.name,
-        attributes=state.attributes,
-    )
+@dataclass(slots=True)
+class _Account:
+    """The account as the steps see it: the rules, its plan and its state, and the
+    environment its conditions see, built for the first trigger that has a condition."""
 
+    rules: RuleSet
+    plan: Plan
+    state: AccountState
+    _environment: Environment | None = field(default=None, init=False)
 
-class _LazyEnvironment:
-    """The condition environment, built for the first trigger that has a condition."""
+    def usage_and_limit(self, trigger: Trigger) -> tuple[float | None, float | None]:
+        """The usage and limit of the trigger's metric; both None without one."""
+        if trigger.metric is None:
+            return None, None
+        return self.state.usage.get(trigger.metric, 0.0), self.plan.limits.get(trigger.metric)
 
-    def __init__(self, rules: RuleSet, plan: Plan, state: AccountState) -> None:
-        self._args = (rules, plan, state)
-        self._environment: Environment | None = None
-
-    def get(self) -> Environment:
+    def environment(self) -> Environment:
+        """What conditions see of the account: usage, the plan's limits (None: unlimited)."""
         if self._environment is None:
-            self._environment = _condition_environment(*self._args)
+            self._environment = Environment(
+                usage=self.state.usage,
+                limits={name: self.plan.limit(name) for name in self.rules.metrics},
+                plan=self.plan.name,
+                attributes=self.state.attributes,
+            )
         return self._environment
 
 
-def _usage_and_limit(
-    trigger: Trigger, plan: Plan, state: AccountState
-) -> tuple[float | None, float | None]:
-    """The usage and limit of the trigger's metric; both None without one."""
-    if trigger.metric is None:
-        return None, None
-    return state.usage.get(trigger.metric, 0.0), plan.limits.get(trigger.metric)
-
-
 def _stop_before_hold(
-    trigger: Trigger,
-    plan: Plan,
-    environment: _LazyEnvironment,
-    usage: float | None,
-    limit: float | None,
+    trigger: Trigger, account: _Account, *, usage: float | None, limit: float | None
 ) -> Decision | None:
     """Steps 1 and 2: the decision that stops the trigger there, or None."""
+    plan = account.plan
     if not trigger.applies_to(plan):
         outcome: Outcome = "not_for_plan" if trigger.plans is not None else "no_upgrade"
         return Decision(trigger, outcome, plan.name)
@@ -172,7 +162,7 @@ def _stop_before_hold(
         if not threshold.is_met(usage or 0.0, limit):
             return Decision(trigger, "below_threshold", plan.name, usage, limit)
     if trigger.condition is not None:
-        holds, note = trigger.condition.outcome(environment.get())
+        holds, note = trigger.condition.outcome(account.environment())
         if not holds:
             return Decision(
                 trigger, "condition_false", plan.name, usage, limit, condition_note=note
@@ -180,23 +170,16 @@ def _stop_before_hold(
     return None
 
 
-def _gate(
-    trigger: Trigger,
-    plan: Plan,
-    state: AccountState,
-    environment: _LazyEnvironment,
-    *,
-    placement: str | None,
-    now: datetime,
-) -> Decision:
+def _gate(trigger: Trigger, account: _Account, *, placement: str | None, now: datetime) -> Decision:
     """Steps 1 to 4: where the trigger stops, or a `shown` candidate for selection."""
-    usage, limit = _usage_and_limit(trigger, plan, state)
-    stopped = _stop_before_hold(trigger, plan, environment, usage, limit)
+    usage, limit = account.usage_and_limit(trigger)
+    stopped = _stop_before_hold(trigger, account, usage=usage, limit=limit)
     if stopped is not None:
         return stopped
+    plan = account.plan
     since = None
     if trigger.hold_for is not None:
-        since = state.pending_since.get(trigger.id)
+        since = account.state.pending_since.get(trigger.id)
         if since is None or now < since + trigger.hold_for:
             until = since + trigger.hold_for if since is not None else None
             return Decision(trigger, "pending", plan.name, usage, limit, since=since, until=until)
@@ -233,10 +216,9 @@ def _select(decided: list[Decision]) -> None:
             decision.outcome, decision.winner = "outranked", winner.trigger.id
 
 
-def _apply_history(
-    decided: list[Decision], rules: RuleSet, state: AccountState, *, now: datetime
-) -> None:
+def _apply_history(decided: list[Decision], account: _Account, *, now: datetime) -> None:
     """Steps 6 and 7, in display order; shadow triggers end as `shadow`, uncounted."""
+    state, caps = account.state, account.rules.caps
     answered: list[Trigger] = []  # the live prompts of this answer so far
     for decision in decided:
         if decision.outcome != "shown":
@@ -259,7 +241,7 @@ def _apply_history(
                 decision.outcome, decision.shown = "max_impressions", len(times)
                 decision.until = sorted(times)[-limit.count] + limit.per
                 continue
-        if rules.caps and _cap(decision, rules.caps, state, answered, now=now):
+        if caps and _cap(decision, account, answered=answered, now=now):
             continue
         if trigger.shadow:
             decision.outcome = "shadow"
@@ -275,18 +257,15 @@ _HELD_BACK: frozenset[Outcome] = frozenset({"cooldown", "max_impressions", "capp
 
 
 def _cap(
-    decision: Decision,
-    caps: Sequence[Cap],
-    state: AccountState,
-    answered: Sequence[Trigger],
-    *,
-    now: datetime,
+    decision: Decision, account: _Account, *, answered: Sequence[Trigger], now: datetime
 ) -> bool:
-    """Mark the decision `capped` if a cap has no room for one more prompt of its style,
-    counting the impressions within the cap's span and the prompts of this answer."""
+    """Mark the decision `capped` if a cap of the rules has no room for one more prompt of
+    its style, counting the impressions within the cap's span and the prompts of this
+    answer."""
     assert decision.trigger.prompt is not None
     style = decision.trigger.prompt.style
-    for cap in caps:
+    state = account.state
+    for cap in account.rules.caps:
         if not cap.counts(style):
             continue
         history: Sequence[Impression] = (

@@ -66,7 +66,7 @@ class Evaluation:
         if plan is None:
             return []
         return [
-            render(self.rules, plan, decision.trigger, decision.usage)
+            render(self.rules, decision.trigger, plan=plan, usage=decision.usage)
             for decision in self.decisions
             if decision.outcome == "shown"
         ]
@@ -90,7 +90,7 @@ def evaluate(
     return Evaluation(rules, state, decisions)
 
 
-def render(rules: RuleSet, plan: Plan, trigger: Trigger, usage: float | None) -> RenderedPrompt:
+def render(rules: RuleSet, trigger: Trigger, *, plan: Plan, usage: float | None) -> RenderedPrompt:
     """The trigger's prompt for an account on `plan` (`usage`: None without a metric)."""
     upgrade = rules.plans.get(plan.upgrade_to) if plan.upgrade_to else None
     if trigger.metric is None or usage is None:

@@ -26,7 +26,7 @@ def in_words(decision: Decision) -> str:
     return text
 
 
-def _outcome(decision: Decision) -> str:
+def _outcome(decision: Decision) -> str:  # noqa: C901 a case per outcome, each its words
     trigger = decision.trigger
     match decision.outcome:
         case "shown":
@@ -118,7 +118,9 @@ def _level(decision: Decision) -> str:
         met = decision.outcome != "below_threshold"
         sign = ">=" if met else "<"
         if trigger.threshold.percent and decision.limit:
-            share = _share(decision.usage or 0.0, decision.limit, trigger.threshold.value, met=met)
+            share = _share(
+                decision.usage or 0.0, decision.limit, threshold=trigger.threshold.value, met=met
+            )
             parts.append(
                 f"{usage} of {format_number(decision.limit)} {trigger.metric} = "
                 f"{share}% {sign} {trigger.threshold}"
@@ -132,7 +134,7 @@ def _level(decision: Decision) -> str:
     return "; ".join(parts) or "fires for every account on the plan"
 
 
-def _share(usage: float, limit: float, threshold: float, *, met: bool) -> str:
+def _share(usage: float, limit: float, *, threshold: float, met: bool) -> str:
     """Usage as a percent of the limit, whole where that keeps the comparison true
     (2 of 3 = 67%), else cut to two decimals (7999 of 10000 = 79.99%, not 80%)."""
     share = usage * 100 / limit

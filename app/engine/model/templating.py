@@ -78,7 +78,7 @@ def format_number(value: float | None) -> str:
     return format(value, ".15g")
 
 
-def placeholder_values(
+def placeholder_values(  # noqa: PLR0913 a keyword per input of the placeholders
     *,
     usage: float,
     limit: float | None,

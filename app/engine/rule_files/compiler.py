@@ -152,7 +152,9 @@ def problems_in_raw(
                 compile_condition(when, metrics=metric_names)
             except ExpressionError as exc:
                 path: DataPath = ("triggers", index, "when")
-                problems.append(_condition_problem(document, path, name, when, exc))
+                problems.append(
+                    _condition_problem(document, path, trigger_id=name, text=when, exc=exc)
+                )
         prompt = trigger.get("prompt")
         for subpath in PROMPT_TEXT_FIELDS:
             text: object = prompt
@@ -254,12 +256,21 @@ def _condition(
         return compile_condition(text, metrics=metric_names)
     except ExpressionError as exc:
         path = (*located.path, "when")
-        problems.append(_condition_problem(located.document, path, located.spec.id, text, exc))
+        problems.append(
+            _condition_problem(
+                located.document, path, trigger_id=located.spec.id, text=text, exc=exc
+            )
+        )
         return None
 
 
 def _condition_problem(
-    document: SourceDocument, path: DataPath, trigger_id: object, text: str, exc: ExpressionError
+    document: SourceDocument,
+    path: DataPath,
+    *,
+    trigger_id: object,
+    text: str,
+    exc: ExpressionError,
 ) -> Problem:
     """A mistake in a condition, at its line and column inside the YAML value, with a caret."""
     where = document.value_position(path, exc.offset)

@@ -156,7 +156,9 @@ def _shadowed(rules: RuleSet) -> Iterator[Problem]:
             placements = _common_placements(winner, loser)
             if not plans or placements == frozenset():
                 continue
-            yield _warning(loser.location, _shadow_message(winner, loser, plans, placements))
+            yield _warning(
+                loser.location, _shadow_message(winner, loser, plans=plans, placements=placements)
+            )
             break  # one warning per shadowed trigger: the trigger that wins over it
 
 
@@ -180,7 +182,7 @@ def _common_placements(first: Trigger, second: Trigger) -> frozenset[str] | None
 
 
 def _shadow_message(
-    winner: Trigger, loser: Trigger, plans: list[str], placements: frozenset[str] | None
+    winner: Trigger, loser: Trigger, *, plans: list[str], placements: frozenset[str] | None
 ) -> str:
     why = (
         "it has a higher priority"
@@ -204,10 +206,10 @@ def _unlimited_placeholders(rules: RuleSet) -> Iterator[Problem]:
         if trigger.metric is None or trigger.prompt is None:
             continue  # no texts, or none that may name the metric's placeholders
         for plan in firing_plans(rules, trigger):
-            reasons = _unlimited_reasons(rules, trigger, plan)
+            reasons = _unlimited_reasons(rules, trigger, plan=plan)
             if not reasons:
                 continue
-            prompt = render(rules, plan, trigger, _sample_usage(trigger, plan))
+            prompt = render(rules, trigger, plan=plan, usage=_sample_usage(trigger, plan))
             for key, attribute in TEXTS.items():
                 template = _template(trigger, attribute)
                 if template is None:
@@ -225,7 +227,7 @@ def _unlimited_placeholders(rules: RuleSet) -> Iterator[Problem]:
                 )
 
 
-def _unlimited_reasons(rules: RuleSet, trigger: Trigger, plan: Plan) -> dict[str, str]:
+def _unlimited_reasons(rules: RuleSet, trigger: Trigger, *, plan: Plan) -> dict[str, str]:
     """Placeholder -> why it renders `unlimited` for accounts on `plan`."""
     reasons: dict[str, str] = {}
     metric = trigger.metric

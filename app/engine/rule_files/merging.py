@@ -67,20 +67,17 @@ def merge_files(
     merged = MergedFiles()
     for document, spec in documents:
         for name, metric in spec.metrics.items():
-            _add(
-                merged.metrics,
-                name,
-                Located(metric, document, ("metrics", name)),
-                "metric",
-                problems,
-            )
+            located_metric = Located(metric, document, ("metrics", name))
+            _add(merged.metrics, name, located=located_metric, kind="metric", problems=problems)
         for name, plan in spec.plans.items():
-            _add(merged.plans, name, Located(plan, document, ("plans", name)), "plan", problems)
+            located_plan = Located(plan, document, ("plans", name))
+            _add(merged.plans, name, located=located_plan, kind="plan", problems=problems)
         for index, trigger in enumerate(spec.triggers):
             located = Located(trigger, document, ("triggers", index))
-            _add(merged.triggers, trigger.id, located, "trigger id", problems)
+            _add(merged.triggers, trigger.id, located=located, kind="trigger id", problems=problems)
         for key, cap in spec.caps.items():
-            _add(merged.caps, key, Located(cap, document, ("caps", key)), "cap", problems)
+            located_cap = Located(cap, document, ("caps", key))
+            _add(merged.caps, key, located=located_cap, kind="cap", problems=problems)
         if spec.default_plan is not None:
             located_default = Located(spec.default_plan, document, ("default_plan",))
             if merged.default_plan is not None:
@@ -103,6 +100,7 @@ def merge_files(
 def _add(
     table: dict[K, Located[T]],
     name: K,
+    *,
     located: Located[T],
     kind: str,
     problems: list[Problem],

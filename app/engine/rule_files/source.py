@@ -61,7 +61,7 @@ class SourceDocument:
             return self.position(path)
         if span.line == span.end_line and span.style in (None, "'", '"'):
             return Position(span.line, self._single_line_column(span, offset))
-        return self._multi_line_position(span, value, offset)
+        return self._multi_line_position(span, value, offset=offset)
 
     def _value(self, path: DataPath) -> str | None:
         value: Any = self.data
@@ -86,7 +86,7 @@ class SourceDocument:
                 index += 1
         return index + 1
 
-    def _multi_line_position(self, span: ScalarSpan, value: str, offset: int) -> Position:
+    def _multi_line_position(self, span: ScalarSpan, value: str, *, offset: int) -> Position:
         # Follow the value through its source lines: each line's text (without its
         # indentation) continues the value after the line break or space it was folded to.
         segments: list[tuple[int, int, str]] = []  # (1-based line, 0-based column, text)
@@ -142,7 +142,7 @@ def parse_yaml(file: str, text: str) -> tuple[SourceDocument, list[Problem]]:
     try:
         node = loader.get_single_node()
         if node is not None:
-            document.data = _convert(node, (), loader, document, problems)
+            document.data = _Converter(loader, document, problems).convert(node, ())
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
@@ -159,15 +159,30 @@ def _mark(node: yaml.Node) -> Position:
     return Position(node.start_mark.line + 1, node.start_mark.column + 1)
 
 
-def _convert(
-    node: yaml.Node,
-    path: DataPath,
-    loader: yaml.SafeLoader,
-    document: SourceDocument,
-    problems: list[Problem],
-) -> Any:
-    document.positions.setdefault(path, _mark(node))
-    if isinstance(node, yaml.MappingNode):
+@dataclass
+class _Converter:
+    """Builds the data of a YAML node tree, recording in `document` where each key, item
+    and scalar is, and in `problems` what a rule file may not hold."""
+
+    loader: yaml.SafeLoader
+    document: SourceDocument
+    problems: list[Problem]
+
+    def convert(self, node: yaml.Node, path: DataPath) -> Any:
+        self.document.positions.setdefault(path, _mark(node))
+        if isinstance(node, yaml.MappingNode):
+            return self._mapping(node, path)
+        if isinstance(node, yaml.SequenceNode):
+            return [self.convert(item, (*path, index)) for index, item in enumerate(node.value)]
+        if isinstance(node, yaml.ScalarNode):
+            where = _mark(node)
+            end_line = node.end_mark.line + 1 if node.end_mark is not None else where.line
+            span = ScalarSpan(where.line, where.column, end_line, node.style)
+            self.document.value_spans[path] = span
+        return self.loader.construct_object(node)
+
+    def _mapping(self, node: yaml.MappingNode, path: DataPath) -> dict[Any, Any]:
+        document, problems = self.document, self.problems
         result: dict[Any, Any] = {}
         for key_node, value_node in node.value:
             if key_node.tag == "tag:yaml.org,2002:merge":
@@ -180,7 +195,7 @@ def _convert(
                     Problem(document.file, *_position_tuple(key_node), "a key must be a plain word")
                 )
                 continue
-            key = loader.construct_object(key_node)
+            key = self.loader.construct_object(key_node)
             key = key if isinstance(key, str) else str(key)
             if key in result:
                 first = document.positions[(*path, key)]
@@ -193,18 +208,8 @@ def _convert(
                 )
                 continue
             document.positions[(*path, key)] = _mark(key_node)
-            result[key] = _convert(value_node, (*path, key), loader, document, problems)
+            result[key] = self.convert(value_node, (*path, key))
         return result
-    if isinstance(node, yaml.SequenceNode):
-        return [
-            _convert(item, (*path, index), loader, document, problems)
-            for index, item in enumerate(node.value)
-        ]
-    if isinstance(node, yaml.ScalarNode):
-        where = _mark(node)
-        end_line = node.end_mark.line + 1 if node.end_mark is not None else where.line
-        document.value_spans[path] = ScalarSpan(where.line, where.column, end_line, node.style)
-    return loader.construct_object(node)
 
 
 def _position_tuple(node: yaml.Node) -> tuple[int, int]:

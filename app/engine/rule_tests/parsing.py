@@ -1,6 +1,6 @@
 """Rule-test files read into cases: what an account's user should get, checked against the rules.
 
-`parse_rule_tests(file, text, rules)` is pure and reports every problem of a file at
+`parse_rule_tests(file, text, rules=...)` is pure and reports every problem of a file at
 once, located by line and column; `read_rule_test_files` is the thin shell that reads
 the files. running.py runs the cases.
 """
@@ -72,7 +72,7 @@ def read_rule_test_files(directory: str | Path) -> tuple[dict[str, str], list[Pr
 
 
 def parse_rule_tests(
-    file: str, text: str, rules: RuleSet
+    file: str, text: str, *, rules: RuleSet
 ) -> tuple[RuleTestFile | None, list[Problem]]:
     """Parse and check one test file against `rules`: the cases that have no problem of
     their own (None if the file has no readable list of cases), and every problem.
@@ -92,7 +92,7 @@ def parse_rule_tests(
         return None, [document.problem((), message)]
     first_line: dict[str, int] = {}
     cases = []
-    valid, broken = _valid_cases(data, document, problems)
+    valid, broken = _valid_cases(data, document, problems=problems)
     for index, case, dropped in valid:
         path: DataPath = ("tests", index)
         line = document.position(path).line
@@ -107,7 +107,7 @@ def parse_rule_tests(
             continue
         first_line[case.name] = line
         found = [
-            _at(document, (*path, *where), message)
+            _at(document, (*path, *where), message=message)
             for where, message in check_case(case, rules, dropped=dropped)
         ]
         if found:
@@ -121,7 +121,7 @@ def parse_rule_tests(
 
 
 def _valid_cases(
-    data: dict[str, Any], document: SourceDocument, problems: list[Problem]
+    data: dict[str, Any], document: SourceDocument, *, problems: list[Problem]
 ) -> tuple[list[tuple[int, CaseSpec, set[DataPath]]], set[int]]:
     """The cases of the file that have the right shape once their bad values are left
     out, with their index and the paths (under the case) of the values left out, and the
@@ -179,7 +179,7 @@ def _up_to_list(path: tuple[Any, ...]) -> tuple[Any, ...]:
     return path
 
 
-def _at(document: SourceDocument, path: DataPath, message: str) -> Problem:
+def _at(document: SourceDocument, path: DataPath, *, message: str) -> Problem:
     return document.problem(path, _case_context(document, path) + message)
 
 
