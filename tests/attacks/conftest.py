@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from app.embedded_redis import free_port
 from tests.conftest import EXAMPLE_RULES
-from tests.support.redis_server import free_port
 from tests.support.service import Service, service_environment
 
 StartService = Callable[..., Service]

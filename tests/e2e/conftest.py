@@ -21,8 +21,9 @@ from typing import IO
 import httpx
 import pytest
 
+from app.embedded_redis import free_port
 from tests.conftest import EXAMPLE_RULES
-from tests.support.redis_server import free_port, redis_server_binary
+from tests.support.redis_server import redis_server_binary
 
 NUDGE = [sys.executable, "-m", "app.cli"]
 

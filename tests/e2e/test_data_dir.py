@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from app.embedded_redis import free_port
 from tests.e2e.conftest import NUDGE, ServedNudge
-from tests.support.redis_server import free_port
 
 KEY = r"secret key:\s+(\S+)"
 

@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 from nudge_sdk import AsyncNudgeClient, NudgeClient
 
+from app.embedded_redis import free_port
 from tests.conftest import API_KEY, EXAMPLE_RULES, SIGNING_SECRET
-from tests.support.redis_server import free_port
 from tests.support.service import Service, service_environment
 
 
