@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from app.engine.rule_files.loader import load_rules
-from tests.unit.rulesets import PLANS, trigger, with_triggers
+from tests.support.rule_sets import PLANS, trigger, with_triggers
 
 
 def _problems(text: str) -> list[str]:
