@@ -21,7 +21,7 @@ from app.store import keys
 from app.store.redis_client import create_redis
 from app.store.redis_store import RedisStore
 from app.store.usage_counters import UsageWrite
-from tests.cli.runner import run_nudge
+from tests.support.nudge_cli import run_nudge
 from tests.support.rule_sets import rule_set
 
 # The explain tests' core rules (tests/support/rules/explain_core.yaml), and three

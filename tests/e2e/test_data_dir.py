@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from app.embedded_redis import free_port
-from tests.e2e.conftest import NUDGE, ServedNudge
+from tests.support.served_nudge import NUDGE, ServedNudge
 
 KEY = r"secret key:\s+(\S+)"
 
