@@ -75,7 +75,7 @@ def test_helpers_live_in_tests_support_and_test_folders_hold_only_tests() -> Non
     assert outside == []
 
 
-def test_one_free_port_helper_in_the_tree_the_embedded_defaults() -> None:
+def test_free_port_is_defined_once_by_the_embedded_default() -> None:
     sources = [
         path
         for folder in ("app", "tests", "bench", "examples", "sdk")

@@ -34,6 +34,7 @@ triggers:
     prompt: {title: "x"}
 """
 
+# The broken file, fixed.
 FIXED = """\
 triggers:
   - id: seats-half
