@@ -27,7 +27,6 @@ import platform
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -42,6 +41,11 @@ import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
+sys.path.insert(0, str(ROOT))
+
+from app.embedded_redis import free_port  # noqa: E402
+from tests.support.redis_server import RedisServer, RedisServerError  # noqa: E402
+
 API_KEY = "bench-secret-key-0123456789"
 SIGNING_SECRET = "bench-signing-secret-0123456789-0123456789-abcdef"
 ACCOUNT_PREFIX, USER_PREFIX = "acct-", "user-"
@@ -53,12 +57,6 @@ class SetupError(RuntimeError):
 
 
 # -- processes -----------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def pinned(command: list[str], cores: str | None) -> list[str]:
@@ -103,29 +101,22 @@ def wait_http(url: str, proc: subprocess.Popen[bytes], log: Path, *, timeout: fl
 
 
 def start_redis(stack: ExitStack, tmp: Path, cores: str | None) -> str:
-    binary = shutil.which("redis-server")
-    if binary is None:
-        raise SetupError("redis-server is not on PATH (apt-get install -y redis-server)")
-    port = free_port()
-    data = tmp / "redis"
-    data.mkdir()
-    command = [
-        binary, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(data),
-        "--save", "", "--appendonly", "no", "--daemonize", "no",
-    ]  # fmt: skip
-    proc = stack.enter_context(process(pinned(command, cores), log=tmp / "redis.log"))
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SetupError(f"redis-server exited: {(tmp / 'redis.log').read_text()[-2000:]}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5) as conn:
-                conn.sendall(b"PING\r\n")
-                if conn.recv(16).startswith(b"+PONG"):
-                    return f"redis://127.0.0.1:{port}/0"
-        except OSError:
-            time.sleep(0.05)
-    raise SetupError(f"redis-server on port {port} did not start")
+    """A redis-server of its own, started by the test suite's launcher, with no append-only
+    file, on `cores`."""
+    try:
+        server = RedisServer(tmp / "redis", appendonly=False)
+        stack.callback(server.stop)
+        server.start()
+    except RedisServerError as exc:
+        raise SetupError(str(exc)) from None
+    if cores and server.process is not None:
+        # Every thread of the running server (-a), as `taskset -c` at its start would.
+        subprocess.run(
+            ["taskset", "-a", "-p", "-c", cores, str(server.process.pid)],
+            stdout=subprocess.DEVNULL,
+            check=True,
+        )
+    return server.url
 
 
 def server_env(redis_url: str, tmp: Path, log_level: str) -> dict[str, str]:

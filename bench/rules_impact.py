@@ -38,9 +38,9 @@ import redis
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from app.embedded_redis import free_port  # noqa: E402
 from app.engine import window_id  # noqa: E402
 from app.store import keys  # noqa: E402
+from tests.support.redis_server import RedisServer, RedisServerError  # noqa: E402
 
 WRITE_BATCH = 2_000  # accounts per MSET
 PLANS = (("free", 0.70), ("team", 0.25), ("business", 0.05))
@@ -63,29 +63,16 @@ class SetupError(RuntimeError):
 
 @contextmanager
 def own_redis(tmp: Path) -> Iterator[str]:
-    binary = shutil.which("redis-server")
-    if binary is None:
-        raise SetupError("redis-server is not on PATH (apt-get install -y redis-server)")
-    port = free_port()
-    command = [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-               "--appendonly", "no", "--dir", str(tmp), "--logfile", "redis.log"]  # fmt: skip
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"redis://127.0.0.1:{port}/0"
+    """A redis-server of its own, started by the test suite's launcher, with no append-only file."""
     try:
-        client = redis.Redis.from_url(url)
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                client.ping()
-                break
-            except redis.ConnectionError:
-                if time.monotonic() > deadline or process.poll() is not None:
-                    raise SetupError(f"redis-server on port {port} did not start") from None
-                time.sleep(0.05)
-        yield url
+        server = RedisServer(tmp / "redis", appendonly=False)
+        server.start()
+    except RedisServerError as exc:
+        raise SetupError(str(exc)) from None
+    try:
+        yield server.url
     finally:
-        process.terminate()
-        process.wait(timeout=10)
+        server.stop()
 
 
 def fill(url: str, accounts: int, *, seed: int) -> float:

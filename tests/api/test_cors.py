@@ -3,16 +3,12 @@ of NUDGE_CORS_ORIGINS; without it, no CORS header is ever sent."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from contextlib import AbstractAsyncContextManager
-
-import httpx
 import pytest
 from pydantic import ValidationError
 
 from app.settings import load_settings
+from tests.conftest import NudgeFactory
 
-NudgeFactory = Callable[..., AbstractAsyncContextManager[httpx.AsyncClient]]
 APP = "https://app.example.com"
 PREFLIGHT = {
     "Origin": APP,

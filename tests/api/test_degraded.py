@@ -7,8 +7,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -18,9 +17,8 @@ import sqlalchemy
 from prometheus_client.parser import text_string_to_metric_families
 
 from app.settings import Settings
+from tests.conftest import NudgeFactory
 from tests.support.redis_server import RedisServer
-
-NudgeFactory = Callable[..., AbstractAsyncContextManager[httpx.AsyncClient]]
 
 # The bound for a degraded answer; the default budget is 50 ms.
 DEGRADED_BOUND_SECONDS = 0.100

@@ -19,53 +19,11 @@ from app.services.client_tokens import mint_client_token
 from tests.conftest import SIGNING_SECRET, NudgeFactory
 from tests.support.clock import FakeClock
 from tests.support.redis_server import RedisServer
+from tests.support.rule_sets import rule_set
 
 # The rules of these tests, apart from the shipped examples so that those can change:
 # the core example of the product contract, and a plan with no limit on API calls.
-CORE_RULES = """\
-metrics:
-  seats: {type: gauge}
-  dashboards: {type: gauge}
-  api_calls: {type: counter, window: month}
-default_plan: free
-plans:
-  free:
-    limits: {seats: 3, dashboards: 3, api_calls: 10000}
-    upgrade_to: team
-  starter:
-    limits: {seats: 2}
-    upgrade_to: team
-  team:
-    limits: {seats: 25, dashboards: 100, api_calls: 1000000}
-    upgrade_to: business
-  business:
-    limits: {}
-triggers:
-  - id: seats-almost-full
-    metric: seats
-    threshold: 80%
-    priority: 10
-    cooldown: 3d
-    placements: [members, global]
-    prompt: {style: banner, title: "{usage} of {limit} seats used"}
-  - id: seats-full
-    metric: seats
-    threshold: 100%
-    priority: 20
-    prompt: {style: modal, title: "Your team is full"}
-  - id: api-calls-high
-    metric: api_calls
-    threshold: 80%
-    priority: 10
-    placements: [api, global]
-    prompt: {style: banner, title: "{percent}% of this month's API calls used"}
-  - id: api-calls-capped
-    metric: api_calls
-    threshold: 100%
-    priority: 30
-    cooldown: 12h
-    prompt: {style: modal, title: "You've reached this month's API limit"}
-"""
+CORE_RULES = rule_set("explain_core.yaml")
 # Their display order: priority (higher first), then id.
 DISPLAY_ORDER = ["api-calls-capped", "seats-full", "api-calls-high", "seats-almost-full"]
 OUTRANKED_BY_SEATS_FULL = (

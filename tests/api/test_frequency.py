@@ -5,35 +5,17 @@ reads everything in one Redis command."""
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
-
-import httpx
-from prometheus_client.parser import text_string_to_metric_families
 
 from tests.conftest import NudgeFactory
-from tests.integration.test_redis_round_trip import command_calls, commands_between
+from tests.support.api_calls import prompts, put_plan, report_shown, set_usage, show, triggers
 from tests.support.clock import FakeClock
+from tests.support.metrics_text import sample
+from tests.support.redis_commands import command_calls, commands_between
 from tests.support.redis_server import RedisServer
+from tests.support.rule_sets import write_rules
 
-PLANS = """\
-metrics:
-  seats: {type: gauge}
-  dashboards: {type: gauge}
-  api_calls: {type: counter, window: month}
-default_plan: free
-plans:
-  free:
-    limits: {seats: 3, dashboards: 3, api_calls: 100}
-    upgrade_to: team
-  team:
-    limits: {seats: 25, dashboards: 100, api_calls: 10000}
-    upgrade_to: business
-  business:
-    limits: {}
-"""
 # Two modals and two banners, on three metrics.
 STYLED = """\
   - id: seats-full
@@ -52,83 +34,6 @@ STYLED = """\
     priority: 10
     prompt: {style: banner, title: "Many dashboards"}
 """
-
-
-def write_rules(rules_dir: Path, triggers: str, *, caps: str = "") -> None:
-    """Replace the example rules with PLANS, these triggers and caps."""
-    for old in rules_dir.glob("*.yaml"):
-        old.unlink()
-    (rules_dir / "plans.yaml").write_text(PLANS)
-    (rules_dir / "triggers.yaml").write_text(caps + "triggers:\n" + triggers)
-
-
-async def set_usage(client: httpx.AsyncClient, account: str = "acme", **levels: float) -> None:
-    events = []
-    for metric, value in levels.items():
-        event: dict[str, Any] = {
-            "id": uuid.uuid4().hex,
-            "account_id": account,
-            "metric": metric,
-            "value": value,
-        }
-        if metric != "api_calls":
-            event["op"] = "set"
-        events.append(event)
-    answer = await client.post("/v1/usage", json={"events": events})
-    assert answer.status_code == 202, answer.text
-
-
-async def put_plan(client: httpx.AsyncClient, plan: str, account: str = "acme") -> None:
-    answer = await client.put(f"/v1/accounts/{account}", json={"plan": plan})
-    assert answer.status_code == 200, answer.text
-
-
-async def prompts(
-    client: httpx.AsyncClient, user: str | None = "ana", account: str = "acme"
-) -> list[dict[str, Any]]:
-    params = {"account_id": account}
-    if user is not None:
-        params["user_id"] = user
-    answer = await client.get("/v1/prompts", params=params)
-    assert answer.status_code == 200, answer.text
-    body = answer.json()
-    assert body["degraded"] is False
-    found: list[dict[str, Any]] = body["prompts"]
-    return found
-
-
-async def triggers(
-    client: httpx.AsyncClient, user: str | None = "ana", account: str = "acme"
-) -> list[str]:
-    return [p["trigger"] for p in await prompts(client, user, account)]
-
-
-async def report_shown(client: httpx.AsyncClient, prompt: dict[str, Any]) -> None:
-    answer = await client.post(f"/v1/prompts/{prompt['id']}/events", json={"type": "shown"})
-    assert answer.status_code == 202, answer.text
-
-
-async def show(
-    client: httpx.AsyncClient,
-    clock: FakeClock,
-    trigger: str,
-    user: str | None = "ana",
-    account: str = "acme",
-) -> None:
-    """Fetch the user's prompts and report `trigger`'s shown, as a frontend does; then let a
-    second pass, so the next fetch issues a new prompt id."""
-    found = {p["trigger"]: p for p in await prompts(client, user, account)}
-    assert trigger in found, f"{trigger} is not in {sorted(found)}"
-    await report_shown(client, found[trigger])
-    clock.advance(seconds=1)
-
-
-def metric_value(text: str, name: str, **labels: str) -> float | None:
-    for family in text_string_to_metric_families(text):
-        for found in family.samples:
-            if found.name == name and all(found.labels.get(k) == v for k, v in labels.items()):
-                return float(found.value)
-    return None
 
 
 # --- for: ------------------------------------------------------------------------------
@@ -386,10 +291,10 @@ async def test_a_shadow_trigger_is_never_returned_and_is_counted_in_metrics(
         text = (await client.get("/metrics")).text
 
     name = "nudge_prompts_shadowed_total"
-    assert metric_value(text, name, trigger="seats-full-experiment") == 3
-    assert metric_value(text, name, trigger="seats-almost-full") is None
-    assert metric_value(text, "nudge_prompts_served_total", trigger="seats-almost-full") == 3
-    assert metric_value(text, "nudge_prompts_served_total", trigger="seats-full-experiment") is None
+    assert sample(text, name, trigger="seats-full-experiment") == 3
+    assert sample(text, name, trigger="seats-almost-full") is None
+    assert sample(text, "nudge_prompts_served_total", trigger="seats-almost-full") == 3
+    assert sample(text, "nudge_prompts_served_total", trigger="seats-full-experiment") is None
 
 
 # --- one round trip --------------------------------------------------------------------

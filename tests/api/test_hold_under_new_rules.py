@@ -10,9 +10,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.api.test_frequency import set_usage, triggers, write_rules
 from tests.conftest import NudgeFactory
+from tests.support.api_calls import set_usage, triggers
 from tests.support.clock import FakeClock
+from tests.support.rule_sets import write_rules
 
 BEFORE = """\
   - id: seats-held

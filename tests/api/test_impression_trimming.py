@@ -11,10 +11,11 @@ import pytest
 import redis
 
 from app.store.keys import IMPRESSIONS_KEPT_EACH
-from tests.api.test_frequency import put_plan, set_usage, show, triggers, write_rules
 from tests.conftest import NudgeFactory
+from tests.support.api_calls import put_plan, set_usage, show, triggers
 from tests.support.clock import FakeClock
 from tests.support.redis_server import RedisServer
+from tests.support.rule_sets import write_rules
 
 MODAL_AND_BANNER = """\
   - id: seats-full

@@ -2,24 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-NudgeFactory = Callable[..., AbstractAsyncContextManager[httpx.AsyncClient]]
-
-
-def sample(metrics_text: str, name: str, **labels: str) -> float | None:
-    """The value of one sample, or None when it is not exported."""
-    for family in text_string_to_metric_families(metrics_text):
-        for found in family.samples:
-            if found.name == name and all(found.labels.get(k) == v for k, v in labels.items()):
-                return float(found.value)
-    return None
+from tests.conftest import NudgeFactory
+from tests.support.metrics_text import sample
 
 
 def label_values(metrics_text: str, name: str, label: str) -> set[str]:

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -15,9 +14,9 @@ import sqlalchemy
 from app.services.client_tokens import mint_client_token
 from app.services.prompt_ids import PromptIdCodec, PromptRef
 from app.store import database
+from tests.conftest import NudgeFactory
 from tests.support.clock import FakeClock
 
-NudgeFactory = Callable[..., AbstractAsyncContextManager[httpx.AsyncClient]]
 SIGNING_SECRET = "test-signing-secret-0123456789-abcdefghijklmnop"  # as in tests/conftest.py
 
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 import shutil
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 
+from tests.support.api_calls import rules, seats_full_title
 from tests.support.clock import FakeClock
 
+# Written here, not shared: the tests assert where the typo is (line 4, column 5).
 BROKEN = """\
 triggers:
   - id: seats-typo
@@ -33,6 +34,7 @@ triggers:
     prompt: {title: "hello"}
 """
 
+# The broken file, fixed.
 FIXED = """\
 triggers:
   - id: seats-half
@@ -43,27 +45,12 @@ triggers:
 """
 
 
-async def rules(client: httpx.AsyncClient) -> dict[str, Any]:
-    answer = await client.get("/v1/rules")
-    assert answer.status_code == 200, answer.text
-    body: dict[str, Any] = answer.json()
-    return body
-
-
 @pytest.fixture
 async def full_team(client: httpx.AsyncClient) -> httpx.AsyncClient:
     assert (await client.put("/v1/accounts/acme", json={"plan": "free"})).status_code == 200
     event = {"id": "seats", "account_id": "acme", "metric": "seats", "value": 3, "op": "set"}
     assert (await client.post("/v1/usage", json={"events": [event]})).status_code == 202
     return client
-
-
-async def seats_full_title(client: httpx.AsyncClient) -> str:
-    answer = await client.get("/v1/prompts", params={"account_id": "acme"})
-    [prompt] = answer.json()["prompts"]
-    assert prompt["trigger"] == "seats-full"
-    title: str = prompt["title"]
-    return title
 
 
 async def test_the_live_rules_describe_the_example_set(

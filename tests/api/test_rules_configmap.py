@@ -4,27 +4,13 @@ update (the atomic swap of `..data`) is a reload like any edit."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
-
-import httpx
 
 from tests.conftest import EXAMPLE_RULES, NudgeFactory
+from tests.support.api_calls import rules, seats_full_title
 from tests.support.configmap import publish
 from tests.support.polling import eventually
 
 DEBOUNCE_MS = 50
-
-
-async def rules(client: httpx.AsyncClient) -> dict[str, Any]:
-    answer = await client.get("/v1/rules")
-    assert answer.status_code == 200, answer.text
-    body: dict[str, Any] = answer.json()
-    return body
-
-
-async def seats_full_title(client: httpx.AsyncClient) -> str:
-    [prompt] = (await client.get("/v1/prompts", params={"account_id": "acme"})).json()["prompts"]
-    return str(prompt["title"])
 
 
 def example_files() -> dict[str, str]:

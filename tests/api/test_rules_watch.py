@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import AbstractAsyncContextManager
+from collections.abc import AsyncIterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -19,13 +18,14 @@ import pytest
 
 from app.engine import load_rules_dir
 from app.runtime import Runtime
+from tests.conftest import NudgeFactory
+from tests.support.api_calls import rules, seats_full_title
 from tests.support.clock import FakeClock
-
-NudgeFactory = Callable[..., AbstractAsyncContextManager[httpx.AsyncClient]]
+from tests.support.polling import eventually
 
 DEBOUNCE_MS = 50
-WAIT_SECONDS = 5.0
 
+# Written here, not shared: the tests assert where the typo is (line 4, column 5).
 BROKEN = """\
 triggers:
   - id: seats-typo
@@ -34,6 +34,7 @@ triggers:
     prompt: {title: "x"}
 """
 
+# The broken file, fixed.
 FIXED = """\
 triggers:
   - id: seats-half
@@ -42,22 +43,6 @@ triggers:
     placements: [nowhere]
     prompt: {title: "half"}
 """
-
-
-async def eventually(check: Callable[[], Awaitable[bool]], *, what: str) -> None:
-    """Wait (a bounded time) until `check` holds."""
-    deadline = asyncio.get_running_loop().time() + WAIT_SECONDS
-    while not await check():
-        if asyncio.get_running_loop().time() > deadline:
-            pytest.fail(f"not within {WAIT_SECONDS}s: {what}")
-        await asyncio.sleep(0.02)
-
-
-async def rules(client: httpx.AsyncClient) -> dict[str, Any]:
-    answer = await client.get("/v1/rules")
-    assert answer.status_code == 200, answer.text
-    body: dict[str, Any] = answer.json()
-    return body
 
 
 def runtime(client: httpx.AsyncClient) -> Runtime:
@@ -72,13 +57,6 @@ def reloads(client: httpx.AsyncClient, result: str) -> float:
 
 def last_reload_success(client: httpx.AsyncClient) -> float | None:
     return runtime(client).metrics.registry.get_sample_value("nudge_rules_last_reload_success")
-
-
-async def seats_full_title(client: httpx.AsyncClient) -> str:
-    answer = await client.get("/v1/prompts", params={"account_id": "acme"})
-    [prompt] = answer.json()["prompts"]
-    title: str = prompt["title"]
-    return title
 
 
 def version_of(rules_dir: Path) -> str:

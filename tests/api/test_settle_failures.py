@@ -21,14 +21,14 @@ import redis
 import sqlalchemy
 
 from app.store import database
-from tests.api.test_frequency import metric_value
-from tests.api.test_signals_flow import PLANS, T0, fired, set_usage, signals
 from tests.conftest import NudgeFactory
-from tests.support.clock import FakeClock
+from tests.support.api_calls import fired, set_usage, signals
+from tests.support.clock import T0, FakeClock
+from tests.support.metrics_text import sample
 from tests.support.redis_server import RedisServer
+from tests.support.rule_sets import write_rules
 
 TRIGGERS = """\
-triggers:
   - id: seats-pql
     metric: seats
     threshold: 100%
@@ -48,13 +48,6 @@ def raw(redis_url: str, redis_server: RedisServer) -> redis.Redis:
     return redis_server.client()
 
 
-def write_triggers(rules_dir: Path) -> None:
-    for old in rules_dir.glob("*.yaml"):
-        old.unlink()
-    (rules_dir / "plans.yaml").write_text(PLANS)
-    (rules_dir / "triggers.yaml").write_text(TRIGGERS)
-
-
 @asynccontextmanager
 async def started(
     nudge_app: NudgeFactory, database_url: str, rules_dir: Path, clock: FakeClock
@@ -65,7 +58,7 @@ async def started(
     finally:
         engine.dispose()
     clock.now = T0
-    write_triggers(rules_dir)
+    write_rules(rules_dir, TRIGGERS)
     async with nudge_app(database_url=database_url) as client:
         yield client
 
@@ -89,7 +82,7 @@ async def api_any(
 
 
 async def settle_errors(client: httpx.AsyncClient) -> float:
-    return metric_value((await client.get("/metrics")).text, SETTLE_ERRORS) or 0.0
+    return sample((await client.get("/metrics")).text, SETTLE_ERRORS) or 0.0
 
 
 @contextmanager

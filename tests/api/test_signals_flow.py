@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,28 +15,11 @@ import pytest
 from app.services.prompt_ids import PromptIdCodec, PromptRef
 from app.store import database
 from tests.conftest import SIGNING_SECRET, NudgeFactory
-from tests.support.clock import FakeClock
+from tests.support.api_calls import fired, put_plan, set_usage, signals
+from tests.support.clock import T0, FakeClock
+from tests.support.rule_sets import write_rules
 
-# A fixed time (ahead of the real one, as Redis keys expire in real time) that reads well.
-T0 = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
-PLANS = """\
-metrics:
-  seats: {type: gauge}
-  dashboards: {type: gauge}
-  api_calls: {type: counter, window: month}
-default_plan: free
-plans:
-  free:
-    limits: {seats: 3, dashboards: 3, api_calls: 100}
-    upgrade_to: team
-  team:
-    limits: {seats: 25, dashboards: 100, api_calls: 10000}
-    upgrade_to: business
-  business:
-    limits: {}
-"""
 SIGNALLING = """\
-triggers:
   - id: seats-pql
     metric: seats
     threshold: 100%
@@ -60,7 +42,6 @@ triggers:
     prompt: {title: "Dashboards"}
 """
 HELD = """\
-triggers:
   - id: seats-pql
     metric: seats
     threshold: 100%
@@ -82,10 +63,7 @@ def app_on(
     clock.now = T0
 
     def start(triggers: str) -> Any:
-        for old in rules_dir.glob("*.yaml"):
-            old.unlink()
-        (rules_dir / "plans.yaml").write_text(PLANS)
-        (rules_dir / "triggers.yaml").write_text(triggers)
+        write_rules(rules_dir, triggers)
         return nudge_app(database_url=any_database_url)
 
     return start
@@ -95,39 +73,6 @@ def app_on(
 async def api(app_on: Any) -> AsyncIterator[httpx.AsyncClient]:
     async with app_on(SIGNALLING) as client:
         yield client
-
-
-async def set_usage(client: httpx.AsyncClient, account: str = "acme", **levels: float) -> None:
-    events = []
-    for metric, value in levels.items():
-        event: dict[str, Any] = {
-            "id": uuid.uuid4().hex,
-            "account_id": account,
-            "metric": metric,
-            "value": value,
-        }
-        if metric != "api_calls":
-            event["op"] = "set"
-        events.append(event)
-    answer = await client.post("/v1/usage", json={"events": events})
-    assert answer.status_code == 202, answer.text
-
-
-async def put_plan(client: httpx.AsyncClient, plan: str, account: str = "acme") -> None:
-    answer = await client.put(f"/v1/accounts/{account}", json={"plan": plan})
-    assert answer.status_code == 200, answer.text
-
-
-async def signals(client: httpx.AsyncClient, **params: str) -> list[dict[str, Any]]:
-    answer = await client.get("/v1/signals", params={"type": "pql", **params})
-    assert answer.status_code == 200, answer.text
-    found: list[dict[str, Any]] = answer.json()["signals"]
-    return found
-
-
-async def fired(client: httpx.AsyncClient) -> list[tuple[str, str, str]]:
-    """(account, trigger, fired_at) of every signal, the first stored first."""
-    return [(s["account_id"], s["trigger"], s["fired_at"]) for s in await signals(client)]
 
 
 async def account_signals(client: httpx.AsyncClient, account: str = "acme") -> list[Any]:

@@ -15,10 +15,11 @@ import httpx
 import pytest
 import redis
 
-from tests.api.test_frequency import prompts, put_plan, set_usage, show, triggers, write_rules
 from tests.conftest import NudgeFactory
+from tests.support.api_calls import prompts, put_plan, set_usage, show, triggers
 from tests.support.clock import FakeClock
 from tests.support.redis_server import RedisServer
+from tests.support.rule_sets import write_rules
 
 RULES = """\
   - id: seats-full

@@ -4,16 +4,14 @@ process, real Redis (killed, black-holed), real HTTP load, bounded in time and c
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from app.embedded_redis import free_port
 from tests.conftest import EXAMPLE_RULES
-from tests.support.redis_server import free_port
-from tests.support.service import Service, service_environment
-
-StartService = Callable[..., Service]
+from tests.support.service import Service, StartService, service_environment
 
 
 @pytest.fixture

@@ -11,9 +11,8 @@ import httpx
 import pytest
 
 from app.server_protocol import MAX_HEADER_BYTES
-from tests.attacks.conftest import StartService
 from tests.conftest import API_KEY
-from tests.support.service import Service
+from tests.support.service import Service, StartService
 
 TIMEOUT = 1  # NUDGE_HEADER_TIMEOUT_SECONDS and NUDGE_BODY_TIMEOUT_SECONDS, shortened for CI
 

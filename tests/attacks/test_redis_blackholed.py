@@ -7,10 +7,10 @@ import time
 
 import httpx
 
-from tests.attacks.conftest import StartService
-from tests.attacks.load import run_load
 from tests.conftest import API_KEY
+from tests.support.http_load import run_load
 from tests.support.redis_server import RedisServer
+from tests.support.service import StartService
 from tests.support.tcp_proxy import TcpProxy
 
 BUDGET_SECONDS = 0.050  # NUDGE_REDIS_TIMEOUT_MS, the default

@@ -9,9 +9,9 @@ from pathlib import Path
 
 from nudge_sdk import NudgeClient, RetryPolicy
 
-from tests.attacks.conftest import StartService
 from tests.conftest import API_KEY
 from tests.support.redis_server import RedisServer
+from tests.support.service import StartService
 
 ACCOUNTS = 20
 EVENTS = 3000

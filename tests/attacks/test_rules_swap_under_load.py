@@ -9,10 +9,10 @@ from pathlib import Path
 
 import httpx
 
-from tests.attacks.conftest import StartService
-from tests.attacks.load import run_load
 from tests.conftest import API_KEY
 from tests.support.configmap import publish
+from tests.support.http_load import run_load
+from tests.support.service import StartService
 
 AUTH = {"Authorization": f"Bearer {API_KEY}"}
 VERSIONS = 12

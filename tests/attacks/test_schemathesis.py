@@ -24,8 +24,8 @@ from pathlib import Path
 import pytest
 
 from app.services.client_tokens import mint_client_token
-from tests.attacks.conftest import StartService
 from tests.conftest import API_KEY, SIGNING_SECRET
+from tests.support.service import StartService
 
 SEED = "1"
 EXAMPLES = "50"

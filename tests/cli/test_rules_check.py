@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.runner import REPO, SHIPPED_RULES, line_of
+from tests.support.nudge_cli import REPO, SHIPPED_RULES, line_of
 
 
 def _nudge_script() -> str | None:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.runner import SHIPPED_RULES, run_nudge
+from tests.support.nudge_cli import SHIPPED_RULES, run_nudge
 
 BAD_CONDITION = """\
 triggers:

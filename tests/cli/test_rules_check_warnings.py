@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.cli.runner import SHIPPED_RULES, line_of, run_nudge
+from tests.support.nudge_cli import SHIPPED_RULES, line_of, run_nudge
 
 # A trigger the shipped seats-almost-full (priority 10) always wins over, and a metric
 # that no trigger uses.

@@ -21,47 +21,13 @@ from app.store import keys
 from app.store.redis_client import create_redis
 from app.store.redis_store import RedisStore
 from app.store.usage_counters import UsageWrite
-from tests.cli.runner import run_nudge
+from tests.support.nudge_cli import run_nudge
+from tests.support.rule_sets import rule_set
 
-RULES = """\
-metrics:
-  seats: {type: gauge}
-  dashboards: {type: gauge}
-  api_calls: {type: counter, window: month}
-default_plan: free
-plans:
-  free:
-    limits: {seats: 3, dashboards: 3, api_calls: 10000}
-    upgrade_to: team
-  team:
-    limits: {seats: 25, dashboards: 100, api_calls: 1000000}
-    upgrade_to: business
-  business:
-    limits: {}
+# The explain tests' core rules (tests/support/rules/explain_core.yaml), and three
+# triggers more: a signal, a shadow and a hold.
+MORE_RULES = """\
 triggers:
-  - id: seats-almost-full
-    metric: seats
-    threshold: 80%
-    priority: 10
-    cooldown: 3d
-    placements: [members, global]
-    prompt: {style: banner, title: "{usage} of {limit} seats used"}
-  - id: seats-full
-    metric: seats
-    threshold: 100%
-    priority: 20
-    prompt: {style: modal, title: "Your team is full"}
-  - id: api-calls-high
-    metric: api_calls
-    threshold: 80%
-    priority: 10
-    placements: [api, global]
-    prompt: {style: banner, title: "{percent}% of this month's API calls used"}
-  - id: api-calls-capped
-    metric: api_calls
-    threshold: 100%
-    priority: 30
-    prompt: {style: modal, title: "You've reached this month's API limit"}
   - id: seats-pql
     metric: seats
     threshold: 100%
@@ -92,7 +58,8 @@ HEADER = re.compile(
 def rules_path(tmp_path: Path) -> Path:
     directory = tmp_path / "explain-rules"
     directory.mkdir()
-    (directory / "rules.yaml").write_text(RULES, encoding="utf-8")
+    (directory / "core.yaml").write_text(rule_set("explain_core.yaml"), encoding="utf-8")
+    (directory / "more.yaml").write_text(MORE_RULES, encoding="utf-8")
     return directory
 
 
@@ -133,7 +100,7 @@ def explain(*args: str, env: dict[str, str]) -> tuple[int, str, str]:
     return done.returncode, done.stdout, done.stderr
 
 
-WIDTH = len("seats-almost-full")  # the longest trigger id of RULES
+WIDTH = len("seats-almost-full")  # the longest trigger id of the rules
 
 
 def line(mark: str, trigger: str, reason: str) -> str:
@@ -381,8 +348,8 @@ async def test_an_account_key_nudge_did_not_write_is_named_with_the_keys_to_insp
 def test_invalid_rules_are_exit_1_with_the_error_located(
     rules_path: Path, env: dict[str, str]
 ) -> None:
-    rules_file = rules_path / "rules.yaml"
-    rules_file.write_text(RULES.replace("threshold: 80%", "threshhold: 80%", 1))
+    rules_file = rules_path / "core.yaml"
+    rules_file.write_text(rules_file.read_text().replace("threshold: 80%", "threshhold: 80%", 1))
 
     code, out, err = explain("acme", env=env)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.cli.runner import REPO, run_nudge
+from tests.support.nudge_cli import REPO, run_nudge
 
 COMMITTED = REPO / "schema" / "rules.schema.json"
 

@@ -7,7 +7,7 @@ import re
 import shutil
 from pathlib import Path
 
-from tests.cli.runner import SHIPPED_RULES, line_of, run_nudge
+from tests.support.nudge_cli import SHIPPED_RULES, line_of, run_nudge
 
 SUMMARY = re.compile(r"^=+ (\d+) passed, (\d+) failed(?:, (\d+) errors?)? in \d+\.\d\ds =+$")
 

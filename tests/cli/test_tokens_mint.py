@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 import jwt
 
-from tests.cli.runner import run_nudge
 from tests.conftest import SIGNING_SECRET
+from tests.support.nudge_cli import run_nudge
 
 ENV = {"NUDGE_SIGNING_SECRET": SIGNING_SECRET}
 

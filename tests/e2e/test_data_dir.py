@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import NUDGE, ServedNudge
-from tests.support.redis_server import free_port
+from app.embedded_redis import free_port
+from tests.support.served_nudge import NUDGE, ServedNudge
 
 KEY = r"secret key:\s+(\S+)"
 

@@ -16,14 +16,15 @@ from pathlib import Path
 import httpx
 import pytest
 
+from app.embedded_redis import free_port
 from tests.conftest import REPO
-from tests.support.redis_server import free_port, port_is_free, redis_server_binary
+from tests.support.redis_server import port_is_free, redis_server_binary
 
 READY = re.compile(r"Plotline, the Nudge demo, is ready: (\S+)")
 START_TIMEOUT = 60.0
 
 
-def free_port_pair() -> int:
+def port_with_free_next() -> int:
     """A free port whose next port is free too (the demo's default is PORT + 1)."""
     for _ in range(50):
         port = free_port()
@@ -93,7 +94,7 @@ def demo(tmp_path: Path) -> Iterator[MakeDemo]:
 def test_make_demo_puts_the_service_on_port_and_the_web_app_on_the_next_port(
     demo: MakeDemo, tmp_path: Path
 ) -> None:
-    port = free_port_pair()
+    port = port_with_free_next()
 
     url = demo.start("HOST=127.0.0.1", f"PORT={port}")
 

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.e2e.conftest import ProcessOutput
+from tests.support.served_nudge import ProcessOutput
 
 # Prints "early" at once, then "late: <n>" for each line it is sent on stdin.
 ECHO = (

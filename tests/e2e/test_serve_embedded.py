@@ -11,7 +11,7 @@ import time
 
 import httpx
 
-from tests.e2e.conftest import NUDGE, ServedNudge
+from tests.support.served_nudge import NUDGE, ServedNudge
 
 KEY = r"secret key:\s+(\S+)"
 EMBEDDED_PORT = r"embedded redis-server on redis://127\.0\.0\.1:(\d+)"

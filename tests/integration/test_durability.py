@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 import httpx
 
+from tests.conftest import NudgeFactory
 from tests.support.redis_server import RedisServer
-
-NudgeFactory = Callable[..., AbstractAsyncContextManager[httpx.AsyncClient]]
 
 BATCH = {
     "events": [

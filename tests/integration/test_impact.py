@@ -22,7 +22,7 @@ from redis.asyncio import RedisCluster as AsyncRedisCluster
 from redis.crc import key_slot
 
 from app.commands import rules_impact
-from app.embedded_redis import EmbeddedRedis, url_file
+from app.embedded_redis import EmbeddedRedis, free_port, url_file
 from app.engine import load_rules_dir
 from app.store import keys
 from app.store.account_scan import AccountScan
@@ -30,7 +30,6 @@ from app.store.redis_client import StoreClient, create_redis
 from app.store.redis_store import RedisStore
 from tests.conftest import NudgeFactory
 from tests.support.redis_cluster import RedisCluster
-from tests.support.redis_server import free_port
 
 # The live rules of these tests, fixed here so that edits to the shipped examples do not
 # move their counts: free has 3 seats, 30 days of history, 10,000 API calls a month.

@@ -5,20 +5,18 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import AbstractAsyncContextManager
+from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 import sqlalchemy
 from sqlalchemy import Engine
 
 from app.startup import StartupError
 from app.store import database
+from tests.conftest import NudgeFactory
 
 REPO = Path(__file__).resolve().parents[2]
-NudgeFactory = Callable[..., AbstractAsyncContextManager[httpx.AsyncClient]]
 NUDGE_TABLES = {"accounts", "prompt_events", "rule_versions", "signals"}
 
 

@@ -7,25 +7,12 @@ from datetime import timedelta
 
 import httpx
 import pytest
-import redis
 
 from app.services.client_tokens import mint_client_token
+from tests.conftest import SIGNING_SECRET
 from tests.support.clock import FakeClock
+from tests.support.redis_commands import command_calls, commands_between
 from tests.support.redis_server import RedisServer
-
-SIGNING_SECRET = "test-signing-secret-0123456789-abcdefghijklmnop"  # as in tests/conftest.py
-
-
-def command_calls(stats: redis.Redis) -> dict[str, int]:
-    """Calls per command since the server started, as Redis counts them."""
-    info = stats.info("commandstats")
-    return {name.removeprefix("cmdstat_"): int(value["calls"]) for name, value in info.items()}
-
-
-def commands_between(before: dict[str, int], after: dict[str, int]) -> dict[str, int]:
-    """What ran between two snapshots, without the INFO calls that took them."""
-    diff = {name: calls - before.get(name, 0) for name, calls in after.items()}
-    return {name: calls for name, calls in diff.items() if calls and name != "info"}
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 from collections.abc import Callable, Iterator
-from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -19,9 +18,8 @@ from app.observability import Metrics
 from app.services.rule_registry import RuleRegistry
 from app.store import database
 from app.store.rule_versions import RuleFileDigest, RuleVersionRecord, RuleVersionStore
+from tests.conftest import NudgeFactory
 from tests.support.clock import FakeClock
-
-NudgeFactory = Callable[..., AbstractAsyncContextManager[httpx.AsyncClient]]
 
 
 @pytest.fixture

@@ -10,8 +10,6 @@ reachable from the network) to what a user runs.
 
 from __future__ import annotations
 
-import subprocess
-import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -21,8 +19,7 @@ import yaml
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from app.embedded_redis import die_with_parent
-from tests.support.redis_server import free_port, redis_server_binary
+from tests.support.redis_server import RedisServer, redis_server_binary
 
 REPO = Path(__file__).resolve().parents[2]
 SHIPPED_CONF = REPO / "deploy" / "redis.conf"
@@ -37,47 +34,17 @@ PROMISED = {
 }
 
 
-class ShippedRedis:
-    """A redis-server started with a command line as a user would type it, in `cwd`."""
+class ShippedRedis(RedisServer):
+    """The suite's redis-server, started with a command line as a user would type it, in
+    `cwd`; only the free port and the loopback bind are the suite's."""
 
     def __init__(self, command: Sequence[str], *, cwd: Path, log: Path) -> None:
-        self.port = free_port()
-        self.command = [*command, "--port", str(self.port), "--bind", "127.0.0.1"]
-        self.cwd = cwd
+        super().__init__(cwd)
         self.log = log
-        self.process: subprocess.Popen[bytes] | None = None
+        self.typed = [*command, "--port", str(self.port), "--bind", "127.0.0.1"]
 
-    def start(self) -> None:
-        with self.log.open("ab") as output:
-            self.process = subprocess.Popen(
-                self.command,
-                cwd=self.cwd,
-                stdout=output,
-                stderr=subprocess.STDOUT,
-                preexec_fn=die_with_parent,  # no stray servers if the test run is killed
-            )
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise AssertionError(
-                    f"{' '.join(self.command)} exited with {self.process.returncode}:\n"
-                    + self.log.read_text()
-                )
-            try:
-                if self.client().ping():
-                    return
-            except redis.exceptions.ConnectionError:
-                time.sleep(0.02)
-        raise AssertionError(f"{' '.join(self.command)} did not answer within 10 s")
-
-    def stop(self, *, crash: bool = False) -> None:
-        if self.process is not None:
-            if crash:
-                self.process.kill()
-            else:
-                self.process.terminate()
-            self.process.wait(timeout=10)
-            self.process = None
+    def command(self) -> list[str]:
+        return self.typed
 
     def client(self) -> redis.Redis:
         # No retries: a server that is not up yet (or died) is seen at once.
@@ -168,7 +135,10 @@ def test_a_write_acknowledged_under_the_shipped_conf_survives_a_restart_of_redis
     outside_docker.start()
     assert outside_docker.client().set("nudge:{acme}:g:seats", "3")
 
-    outside_docker.stop(crash=crash)
+    if crash:
+        outside_docker.kill()
+    else:
+        outside_docker.stop()
     outside_docker.start()
 
     assert outside_docker.client().get("nudge:{acme}:g:seats") == "3"

@@ -9,23 +9,15 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from app.engine import Impression, RuleSet, load_rules, window_end, window_id
+from app.engine import Impression, RuleSet, window_end, window_id
 from app.store.redis_client import create_redis
 from app.store.redis_store import RedisStore
 from app.store.usage_counters import UsageWrite
+from tests.support.rule_sets import STORE_PLANS, rules_from
 from tests.support.store_backend import StoreBackend
 
+# Caps and triggers over STORE_PLANS.
 RULES = """\
-metrics:
-  seats: {type: gauge}
-  api_calls: {type: counter, window: month}
-default_plan: free
-plans:
-  free:
-    limits: {seats: 3, api_calls: 100}
-    upgrade_to: team
-  team:
-    limits: {seats: 25, api_calls: 10000}
 caps:
   any: {count: 4, per: 3d, scope: account}
 triggers:
@@ -49,9 +41,7 @@ SLACK_SECONDS = 5
 
 @pytest.fixture
 def rules() -> RuleSet:
-    loaded = load_rules({"rules.yaml": RULES})
-    assert loaded.rules is not None, [str(p) for p in loaded.problems]
-    return loaded.rules
+    return rules_from(STORE_PLANS, RULES)
 
 
 @pytest.fixture

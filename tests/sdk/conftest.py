@@ -8,7 +8,6 @@ the Redis under it, the way an outage would.
 from __future__ import annotations
 
 import shutil
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -16,8 +15,8 @@ from typing import Any
 import pytest
 from nudge_sdk import AsyncNudgeClient, NudgeClient
 
+from app.embedded_redis import free_port
 from tests.conftest import API_KEY, EXAMPLE_RULES, SIGNING_SECRET
-from tests.support.redis_server import free_port
 from tests.support.service import Service, service_environment
 
 
@@ -67,11 +66,3 @@ def async_nudge(service: Service) -> Callable[..., AsyncNudgeClient]:
         return AsyncNudgeClient(url or service.url, **options)
 
     return make
-
-
-def wait_until(condition: Callable[[], bool], *, timeout: float = 10, what: str = "") -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what or condition}")
-        time.sleep(0.02)

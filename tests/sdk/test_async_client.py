@@ -17,12 +17,11 @@ from nudge_sdk import (
     UsageEvent,
 )
 
-from tests.sdk.conftest import Service
-from tests.sdk.test_calls import SLACK
+from tests.support.sdk_timing import PROMPT_TIMEOUT, SLACK
+from tests.support.service import Service
 from tests.support.tcp_proxy import TcpProxy
 
 FAST_RETRY = RetryPolicy(backoff_base=0.05, backoff_max=0.2)
-PROMPT_TIMEOUT = 0.3
 
 
 async def _wait_until(condition: Callable[[], bool], *, seconds: float = 10) -> None:

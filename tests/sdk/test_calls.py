@@ -25,12 +25,9 @@ from nudge_sdk import (
 )
 
 from tests.conftest import SIGNING_SECRET
-from tests.sdk.conftest import Service
 from tests.support.redis_server import RedisServer
-
-PROMPT_TIMEOUT = 0.3
-# What a failing-open get_prompts may take beyond its timeout on a busy 2-core machine.
-SLACK = 0.4
+from tests.support.sdk_timing import PROMPT_TIMEOUT, SLACK
+from tests.support.service import Service
 
 
 def _full_team(client: NudgeClient) -> None:

@@ -9,8 +9,9 @@ from datetime import UTC, datetime
 import pytest
 from nudge_sdk import AsyncNudgeClient, NudgeClient, NudgeError, RetryPolicy, UsageEvent
 
-from tests.sdk.conftest import Service, wait_until
-from tests.sdk.proxy import BodyLimitProxy
+from tests.support.body_limit_proxy import BodyLimitProxy
+from tests.support.polling import wait_until
+from tests.support.service import Service
 
 Reports = list[tuple[NudgeError, Sequence[UsageEvent]]]
 

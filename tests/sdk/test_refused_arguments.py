@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from nudge_sdk import NudgeAPIError, NudgeClient, NudgeError, UsageEvent
 
-from tests.sdk.conftest import Service
+from tests.support.service import Service
 from tests.support.tcp_proxy import TcpProxy
 
 LONE = "\ud800"  # a high surrogate without its pair

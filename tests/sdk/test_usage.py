@@ -20,8 +20,9 @@ from nudge_sdk import (
 )
 
 from tests.conftest import API_KEY
-from tests.sdk.conftest import Service, wait_until
+from tests.support.polling import wait_until
 from tests.support.redis_server import RedisServer
+from tests.support.service import Service
 from tests.support.tcp_proxy import TcpProxy
 
 Reports = list[tuple[NudgeError, Sequence[UsageEvent]]]

@@ -15,3 +15,8 @@ class FakeClock:
 
     def advance(self, **delta: float) -> None:
         self.now += timedelta(**delta)
+
+
+# A fixed time for tests that start the clock there: ahead of the real one (Redis keys
+# still expire in real time), and one that reads well in an assertion.
+T0 = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)

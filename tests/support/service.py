@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -92,6 +93,10 @@ class Service:
             answer = http.get(f"/v1/accounts/{account_id}")
         assert answer.status_code == 200, answer.text
         return float(answer.json()["usage"][metric]["value"])
+
+
+# What the attacks' `start_service` fixture is: `start_service(redis_url=..., **env)`.
+StartService = Callable[..., Service]
 
 
 def service_environment(*, workdir: Path, redis_url: str, rules_dir: Path) -> dict[str, str]:

@@ -13,7 +13,8 @@ from app.engine.model.decisions import Decision, holding_triggers
 from app.engine.model.evaluation import evaluate
 from app.engine.model.rule_set import RuleSet
 from app.engine.model.state import AccountState, Impression
-from tests.unit.rulesets import NOW, PLANS, rules_from
+from tests.support.evaluation import NOW
+from tests.support.rule_sets import PLANS, rules_from
 
 HOUR = timedelta(hours=1)
 DAY = timedelta(days=1)

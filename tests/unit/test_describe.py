@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from app.engine.model.describe import describe_rules
-from tests.unit.rulesets import SPEC_CORE, rules_from
+from tests.support.rule_sets import SPEC_CORE, rules_from
 
 
 def test_described_rules_read_as_the_files_wrote_them() -> None:

@@ -6,7 +6,8 @@ from datetime import timedelta
 
 from app.engine.rule_files.lint import warnings_for
 from app.engine.rule_files.loader import load_rules
-from tests.unit.rulesets import NOW, PLANS, prompts, shown, with_triggers
+from tests.support.evaluation import NOW, prompts, shown
+from tests.support.rule_sets import PLANS, with_triggers
 
 
 def _when(trigger_id: str, condition: str, *, extra: str = "", title: str = "t") -> str:

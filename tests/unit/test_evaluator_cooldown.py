@@ -6,7 +6,8 @@ from datetime import timedelta
 
 import pytest
 
-from tests.unit.rulesets import NOW, shown, trigger, with_triggers
+from tests.support.evaluation import NOW, shown
+from tests.support.rule_sets import trigger, with_triggers
 
 RULES = with_triggers(
     trigger("seats-almost-full", threshold="80%", extra="cooldown: 3d")

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.unit.rulesets import SPEC_CORE, prompts, rules_from, shown, trigger, with_triggers
+from tests.support.evaluation import prompts, shown
+from tests.support.rule_sets import SPEC_CORE, rules_from, trigger, with_triggers
 
 SEATS_80 = trigger("seats-almost-full", threshold="80%", extra="priority: 10")
 SEATS_100 = trigger("seats-full", threshold="100%", extra="priority: 20")

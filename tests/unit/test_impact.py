@@ -12,7 +12,8 @@ from app.engine.model.rule_set import RuleSet
 from app.engine.model.state import AccountState
 from app.services.impact import ImpactReport, ImpactTally, TriggerImpact, tally
 from app.store.account_scan import Unreadable
-from tests.unit.rulesets import NOW, trigger, with_triggers
+from tests.support.evaluation import NOW
+from tests.support.rule_sets import trigger, with_triggers
 
 SEATS_FULL = trigger("seats-full", threshold="100%", extra="priority: 20")
 

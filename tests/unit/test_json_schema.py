@@ -16,11 +16,12 @@ import yaml
 from app.engine.rule_files.json_schema import rule_file_schema, rule_file_schema_json
 from app.engine.rule_files.loader import load_rules
 from app.engine.rule_files.rules_dir import read_rules_dir
+from tests.support.rule_sets import RULE_SETS
 
 REPO = Path(__file__).resolve().parent.parent.parent
 SCHEMA_FILE = REPO / "schema" / "rules.schema.json"
 SHIPPED_RULES = REPO / "rules"
-SPEC_CORE = REPO / "tests" / "fixtures" / "rules" / "spec_core.good.yaml"
+SPEC_CORE = RULE_SETS / "loader" / "spec_core.good.yaml"
 SCHEMA_LINE = re.compile(r"^# yaml-language-server: \$schema=(\S+)$")
 
 # yaml-language-server implements draft-07; the schema must mean the same to both.

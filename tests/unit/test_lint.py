@@ -12,7 +12,7 @@ import pytest
 
 from app.engine.problems import Problem
 from app.engine.rule_files.loader import load_rules, load_rules_dir
-from tests.unit.rulesets import SPEC_CORE
+from tests.support.rule_sets import SPEC_CORE
 
 SHIPPED_RULES = Path(__file__).resolve().parent.parent.parent / "rules"
 
@@ -317,7 +317,7 @@ def test_a_rule_set_with_warnings_still_loads_without_errors() -> None:
 
 
 def test_an_upgrade_to_naming_no_plan_keeps_the_name_and_renders_unlimited() -> None:
-    from tests.unit.rulesets import prompts
+    from tests.support.evaluation import prompts
 
     text = CASES["upgrade_to naming no plan"][0].replace(
         "{title: a}", '{title: "{upgrade_plan}: {upgrade_limit}"}'

@@ -12,7 +12,7 @@ import app.engine.expressions
 from app.engine.model.describe import describe_rules
 from app.engine.problems import Problem
 from app.engine.rule_files.loader import load_rules
-from tests.unit.rulesets import PLANS, rules_from
+from tests.support.rule_sets import PLANS, rules_from
 
 # PLANS is the first file; this one holds the triggers, so lines below count from 1 here.
 UNKNOWN = 'trigger "t": "when": unknown name "dashbords"; did you mean "dashboards"?'

@@ -7,8 +7,9 @@ from pathlib import Path
 
 from app.engine.rule_files.loader import load_rules_dir
 from app.engine.rule_files.rules_dir import read_rules_dir
+from tests.support.rule_sets import RULE_SETS
 
-LAYOUT = Path(__file__).resolve().parent.parent / "fixtures" / "rules" / "layout.good"
+LAYOUT = RULE_SETS / "loader" / "layout.good"
 
 
 def _copy(tmp_path: Path, name: str = "rules") -> Path:

@@ -1,4 +1,4 @@
-"""Rule files in tests/fixtures/rules: *.good load, *.bad fail with these exact locations,
+"""Rule files in tests/support/rules/loader: *.good load, *.bad fail with these exact locations,
 *.warn load with these exact warnings.
 
 In the manner of Prometheus rulefmt's tests: each bad fixture is listed with the
@@ -13,8 +13,9 @@ import pytest
 
 from app.engine.problems import Problem
 from app.engine.rule_files.loader import load_rules, load_rules_dir
+from tests.support.rule_sets import RULE_SETS
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "rules"
+FIXTURES = RULE_SETS / "loader"
 
 # fixture -> every problem expected, as (line, column, a part of the message)
 BAD_FILES: dict[str, list[tuple[int, int, str]]] = {

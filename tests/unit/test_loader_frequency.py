@@ -10,7 +10,7 @@ import pytest
 from app.engine.model.rule_set import Cap, Frequency
 from app.engine.problems import Problem
 from app.engine.rule_files.loader import load_rules
-from tests.unit.rulesets import PLANS, rules_from
+from tests.support.rule_sets import PLANS, rules_from
 
 # PLANS is a.yaml; the text under test is b.yaml, so its lines count from 1.
 TRIGGER = """triggers:

@@ -7,9 +7,11 @@ from datetime import timedelta
 import pytest
 
 from app.engine.rule_files.loader import load_rules
-from tests.unit.rulesets import PLANS, trigger, with_triggers
+from tests.support.rule_sets import PLANS, trigger, with_triggers
 
 
+# The lines and columns asserted below count from the top of PLANS, the file
+# tests/support/rules/engine_plans.yaml.
 def _problems(text: str) -> list[str]:
     return [str(problem) for problem in load_rules({"rules.yaml": text}).problems]
 

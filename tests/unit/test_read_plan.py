@@ -8,10 +8,11 @@ from itertools import permutations
 
 import pytest
 
-from app.engine import RuleSet, load_rules
+from app.engine import RuleSet
 from app.store import keys
 from app.store.account_state import StateRead
 from app.store.read_plan import ReadPlan, by_key
+from tests.support.rule_sets import STORE_PLANS, rules_from
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 SECTIONS = {
@@ -61,14 +62,8 @@ def test_the_read_is_one_list_of_keys_for_one_mget() -> None:
     assert plan.keys == [key for section in SECTIONS.values() for key in section.values()]
 
 
+# Triggers over STORE_PLANS.
 RULES = """\
-metrics:
-  seats: {type: gauge}
-  api_calls: {type: counter, window: month}
-default_plan: free
-plans:
-  free: {limits: {seats: 3, api_calls: 100}, upgrade_to: team}
-  team: {limits: {seats: 25, api_calls: 10000}}
 triggers:
   - id: seats-full
     metric: seats
@@ -85,9 +80,7 @@ HELD = RULES.replace("    threshold: 100%\n", "    threshold: 100%\n    for: 1h\
 
 
 def rules_of(text: str) -> RuleSet:
-    loaded = load_rules({"rules.yaml": text})
-    assert loaded.rules is not None, [str(p) for p in loaded.problems]
-    return loaded.rules
+    return rules_from(STORE_PLANS, text)
 
 
 def test_an_accounts_state_decodes_the_same_when_the_read_grows_a_section_key() -> None:

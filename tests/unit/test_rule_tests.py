@@ -18,7 +18,7 @@ from app.engine.rule_tests.parsing import (
     read_rule_test_files,
 )
 from app.engine.rule_tests.running import CaseResult, run_case, uncovered_triggers
-from tests.unit.rulesets import PLANS, rules_from
+from tests.support.rule_sets import PLANS, rules_from
 
 # PLANS: free has 3 seats and 100 API calls and upgrades to team (25 seats, 10000 calls).
 RULES = rules_from(

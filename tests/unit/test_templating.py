@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from app.engine.model.templating import compile_template, format_number, placeholder_values
-from tests.unit.rulesets import prompts, trigger, with_triggers
+from tests.support.evaluation import prompts
+from tests.support.rule_sets import trigger, with_triggers
 
 
 def _render(

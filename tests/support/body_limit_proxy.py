@@ -1,5 +1,5 @@
 """An HTTP proxy in front of the service under test with a smaller body limit (the TCP
-proxy that loses answers is tests/support/tcp_proxy.py)."""
+proxy that loses answers is tcp_proxy.py, beside it)."""
 
 from __future__ import annotations
 
