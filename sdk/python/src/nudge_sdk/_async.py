@@ -42,7 +42,7 @@ class AsyncNudgeClient:
     shutdown): an asyncio client cannot send at interpreter exit.
     """
 
-    def __init__(
+    def __init__(  # noqa: PLR0913 the client's options, each by keyword, as httpx.Client's
         self,
         base_url: str,
         *,
@@ -77,7 +77,7 @@ class AsyncNudgeClient:
 
     # -- usage ------------------------------------------------------------------------
 
-    def track(
+    def track(  # noqa: PLR0913, PLR0917 the SDK's public signature (sdk/python/README.md)
         self,
         account_id: str,
         metric: str,
@@ -93,7 +93,9 @@ class AsyncNudgeClient:
         next flush() answers False). Raises ValueError, before any I/O, for an argument
         the service always refuses (README: "Which calls raise").
         """
-        event = checks.make_event(account_id, metric, value, op, event_id, timestamp)
+        event = checks.make_event(
+            account_id, metric, value=value, op=op, event_id=event_id, timestamp=timestamp
+        )
         return event.id if self._sender.put(event) else None
 
     # The sync client's signature (ASYNC109): one way to bound a flush in both clients.
@@ -116,7 +118,7 @@ class AsyncNudgeClient:
 
     # -- accounts and prompts ----------------------------------------------------------
 
-    async def set_plan(
+    async def set_plan(  # noqa: PLR0917 the SDK's public signature (sdk/python/README.md)
         self, account_id: str, plan: str | None, attributes: Mapping[str, Any] | None = None
     ) -> Account:
         """Creates or updates the account (PUT); `attributes` replace the stored ones.
@@ -130,14 +132,14 @@ class AsyncNudgeClient:
         path = checks.account_path(account_id)
         return parse_account(await self._call("GET", path, idempotent=True))
 
-    async def get_prompts(
+    async def get_prompts(  # noqa: PLR0917 the SDK's public signature (sdk/python/README.md)
         self, account_id: str, user_id: str | None = None, placement: str | None = None
     ) -> list[Prompt]:
         """The prompts to show now; [] on any error, timeout or degraded answer (never raises).
         Text that cannot be sent (not valid Unicode) answers [] too, before any I/O."""
         timeout = self._config.prompt_timeout
         try:
-            params = checks.prompt_params(account_id, user_id, placement)
+            params = checks.prompt_params(account_id, user_id=user_id, placement=placement)
         except ValueError as exc:
             self._delivery.prompt_failed(str(exc))
             return []
@@ -163,7 +165,7 @@ class AsyncNudgeClient:
         body = checks.json_bytes("the event", {"type": type})
         await self._call("POST", path, body=body, idempotent=False)
 
-    def mint_client_token(
+    def mint_client_token(  # noqa: PLR0917 the SDK's public signature (sdk/python/README.md)
         self,
         account_id: str,
         user_id: str | None = None,
@@ -192,7 +194,7 @@ class AsyncNudgeClient:
                 error = exc
             if attempt >= policy.max_retries or not proto.may_retry(error, idempotent=idempotent):
                 raise error
-            delay = proto.backoff(policy, attempt, error)
+            delay = proto.backoff(policy, attempt, error=error)
             if delay > self._config.timeout:  # a long Retry-After: the caller is waiting
                 raise error
             await asyncio.sleep(delay)
@@ -209,7 +211,7 @@ class AsyncNudgeClient:
         self._sender.start()
         return self
 
-    async def __aexit__(
+    async def __aexit__(  # noqa: PLR0917 the async context manager protocol
         self,
         exc_type: type[BaseException] | None,
         exc: BaseException | None,
@@ -333,7 +335,7 @@ class _AsyncSender:
                     taken: list[UsageEvent] = []
                     if stop:
                         closed = NudgeError("the client was closed before they could be sent")
-                        self._delivery.failed(batch, closed, "given up at close")
+                        self._delivery.failed(batch, closed, why="given up at close")
                     else:
                         taken = await self._deliver(http, batch)
                     await self._finish(batch, taken)
@@ -344,7 +346,7 @@ class _AsyncSender:
             self._sending = None
             self._buffer.clear()
             closed = NudgeError("the client was closed before they could be sent")
-            self._delivery.failed(rest, closed, "given up at close")
+            self._delivery.failed(rest, closed, why="given up at close")
             for position in range(self._finished, self._queued):  # none of them was delivered
                 self._ledger.lost(position)
             self._finished = self._queued
@@ -356,7 +358,7 @@ class _AsyncSender:
 
     async def _finish(self, batch: list[UsageEvent], taken: list[UsageEvent]) -> None:
         # Batches are sent in queue order: this one starts where the last one ended.
-        self._ledger.settled(self._finished, batch, taken)
+        self._ledger.settled(self._finished, batch, taken=taken)
         self._sending = None
         self._finished += len(batch)
         async with self._progress:

@@ -7,7 +7,7 @@ import json
 import math
 import re
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, get_args
 from urllib.parse import quote
@@ -55,9 +55,10 @@ def _not_unicode(text: str) -> str | None:
     return None
 
 
-def make_event(
+def make_event(  # noqa: PLR0913 track()'s arguments, passed on as they came
     account_id: str,
     metric: str,
+    *,
     value: float,
     op: UsageOp,
     event_id: str | None,
@@ -129,25 +130,33 @@ def _no_json_form(path: str, value: Any, *, depth: int) -> str | None:
         problem = _not_unicode(value)
         return f"{path} is not valid Unicode: {problem}" if problem else None
     if isinstance(value, list | tuple):
-        for index, item in enumerate(value):
-            problem = _no_json_form(f"{path}[{index}]", item, depth=depth + 1)
-            if problem:
-                return problem
-        return None
+        return _no_json_form_in_items(path, value, depth=depth)
     if isinstance(value, dict):
-        for key, item in value.items():
-            if not isinstance(key, str):
-                return f"{path} keys must be strings, not {key!r}"
-            if problem := _not_unicode(key):
-                return f"{path} has a key that is not valid Unicode: {problem}"
-            problem = _no_json_form(f"{path}[{key!r}]", item, depth=depth + 1)
-            if problem:
-                return problem
-        return None
+        return _no_json_form_in_mapping(path, value, depth=depth)
     return (
         f"{path} is a {type(value).__name__}, which JSON has no form for; send str, int,"
         " float, bool, None, lists and dicts (a datetime as its .isoformat())"
     )
+
+
+def _no_json_form_in_items(path: str, items: Sequence[Any], *, depth: int) -> str | None:
+    for index, item in enumerate(items):
+        problem = _no_json_form(f"{path}[{index}]", item, depth=depth + 1)
+        if problem:
+            return problem
+    return None
+
+
+def _no_json_form_in_mapping(path: str, mapping: Mapping[Any, Any], *, depth: int) -> str | None:
+    for key, item in mapping.items():
+        if not isinstance(key, str):
+            return f"{path} keys must be strings, not {key!r}"
+        if problem := _not_unicode(key):
+            return f"{path} has a key that is not valid Unicode: {problem}"
+        problem = _no_json_form(f"{path}[{key!r}]", item, depth=depth + 1)
+        if problem:
+            return problem
+    return None
 
 
 def account_path(account_id: str) -> str:
@@ -182,7 +191,7 @@ def plan_body(plan: str | None, attributes: Mapping[str, Any] | None) -> bytes:
     return json_bytes("the account", body)
 
 
-def prompt_params(account_id: str, user_id: str | None, placement: str | None) -> dict[str, str]:
+def prompt_params(account_id: str, *, user_id: str | None, placement: str | None) -> dict[str, str]:
     """The query of `GET /v1/prompts`; ValueError for text that cannot be sent (the
     service judges the rest: ids and the placement's length)."""
     params = {"account_id": check_text("account_id", account_id)}

@@ -44,7 +44,9 @@ class Ledger:
                 return
         self._carry = True  # queued after every waiting call: the next call's
 
-    def settled(self, first: int, batch: Sequence[UsageEvent], taken: Sequence[UsageEvent]) -> None:
+    def settled(
+        self, first: int, batch: Sequence[UsageEvent], *, taken: Sequence[UsageEvent]
+    ) -> None:
         """The batch queued from position `first` on is done: what is not in `taken` is lost."""
         delivered = {id(event) for event in taken}
         for offset, event in enumerate(batch):

@@ -100,7 +100,7 @@ def may_retry(error: NudgeError, *, idempotent: bool) -> bool:
     return False
 
 
-def backoff(policy: RetryPolicy, attempt: int, error: NudgeError) -> float:
+def backoff(policy: RetryPolicy, attempt: int, *, error: NudgeError) -> float:
     """Jittered exponential backoff for the `attempt`-th retry (from 0), never under Retry-After."""
     ceiling = min(policy.backoff_max, policy.backoff_base * 2.0 ** min(attempt, 32))
     delay = ceiling / 2 + random.uniform(0, ceiling / 2)
@@ -282,7 +282,7 @@ class Delivery:
         by = "the service" if by_service else "this SDK"
         again = "again" if by_service else "without them"
         rest_goes = f"; the other {len(rest)} of the batch are sent {again}" if rest else ""
-        self.failed(bad, outcome.error, f"refused by {by}, not retried{rest_goes}", reasons=why)
+        self.failed(bad, outcome.error, why=f"refused by {by}, not retried{rest_goes}", reasons=why)
         return rest
 
     def split(self, batch: Sequence[UsageEvent], outcome: TooLarge) -> None:
@@ -304,9 +304,9 @@ class Delivery:
         self, batch: Sequence[UsageEvent], error: NudgeError, *, attempt: int, elapsed: float
     ) -> float | None:
         """Seconds to wait before resending `batch`; None once it is given up (and reported)."""
-        delay = backoff(self.policy, attempt, error)
+        delay = backoff(self.policy, attempt, error=error)
         if elapsed + delay > self.policy.max_time:
-            self.failed(batch, error, f"given up after retrying for {elapsed:.0f} s")
+            self.failed(batch, error, why=f"given up after retrying for {elapsed:.0f} s")
             return None
         self.count("retried")
         asked = isinstance(error, NudgeAPIError) and error.retry_after == delay
@@ -325,8 +325,8 @@ class Delivery:
         self,
         events: Sequence[UsageEvent],
         error: NudgeError,
-        why: str,
         *,
+        why: str,
         reasons: Sequence[str] = (),
     ) -> None:
         """Counts, logs and hands to `on_error` events that will never be counted."""
@@ -383,7 +383,7 @@ class Sending:
             self._todo.append(self._delivery.refused(batch, outcome))
         elif isinstance(outcome, TooLarge):
             if len(batch) == 1:
-                self._delivery.failed(batch, outcome.error, "over the body limit on its own")
+                self._delivery.failed(batch, outcome.error, why="over the body limit on its own")
             else:
                 self._delivery.split(batch, outcome)
                 middle = (len(batch) + 1) // 2
@@ -405,7 +405,7 @@ class Sending:
         return [event for batch in reversed(self._todo) for event in batch]
 
     def give_up(self, error: NudgeError, why: str) -> None:
-        self._delivery.failed(self.unsent(), error, why)
+        self._delivery.failed(self.unsent(), error, why=why)
         self._todo = []
 
 
@@ -427,7 +427,7 @@ class Config:
     retry: RetryPolicy
 
 
-def configure(
+def configure(  # noqa: PLR0913 the clients' options, passed on by keyword
     base_url: str,
     *,
     api_key: str,

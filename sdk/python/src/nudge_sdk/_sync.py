@@ -48,7 +48,7 @@ class NudgeClient:
     call `close()`; queued usage is also sent at interpreter exit.
     """
 
-    def __init__(
+    def __init__(  # noqa: PLR0913 the client's options, each by keyword, as httpx.Client's
         self,
         base_url: str,
         *,
@@ -81,7 +81,7 @@ class NudgeClient:
 
     # -- usage ------------------------------------------------------------------------
 
-    def track(
+    def track(  # noqa: PLR0913, PLR0917 the SDK's public signature (sdk/python/README.md)
         self,
         account_id: str,
         metric: str,
@@ -97,7 +97,9 @@ class NudgeClient:
         flush() answers False. Raises ValueError, before any I/O, for an argument the
         service always refuses (README: "Which calls raise").
         """
-        event = checks.make_event(account_id, metric, value, op, event_id, timestamp)
+        event = checks.make_event(
+            account_id, metric, value=value, op=op, event_id=event_id, timestamp=timestamp
+        )
         return event.id if self._sender.put(event) else None
 
     def flush(self, timeout: float | None = 10.0) -> bool:
@@ -118,7 +120,7 @@ class NudgeClient:
 
     # -- accounts and prompts ----------------------------------------------------------
 
-    def set_plan(
+    def set_plan(  # noqa: PLR0917 the SDK's public signature (sdk/python/README.md)
         self, account_id: str, plan: str | None, attributes: Mapping[str, Any] | None = None
     ) -> Account:
         """Creates or updates the account (PUT); `attributes` replace the stored ones.
@@ -131,19 +133,21 @@ class NudgeClient:
         """The account, its plan and its usage of every metric, with limits."""
         return parse_account(self._call("GET", checks.account_path(account_id), idempotent=True))
 
-    def get_prompts(
+    def get_prompts(  # noqa: PLR0917 the SDK's public signature (sdk/python/README.md)
         self, account_id: str, user_id: str | None = None, placement: str | None = None
     ) -> list[Prompt]:
         """The prompts to show now; [] on any error, timeout or degraded answer (never raises).
         Text that cannot be sent (not valid Unicode) answers [] too, before any I/O."""
         timeout = self._config.prompt_timeout
         try:
-            params = checks.prompt_params(account_id, user_id, placement)
+            params = checks.prompt_params(account_id, user_id=user_id, placement=placement)
         except ValueError as exc:
             self._delivery.prompt_failed(str(exc))
             return []
         try:
-            answer = proto.prompts_or_reason(self._get_within(timeout, "/v1/prompts", params))
+            answer = proto.prompts_or_reason(
+                self._get_within("/v1/prompts", params, timeout=timeout)
+            )
         except httpx.TimeoutException:
             answer = f"no answer within prompt_timeout ({timeout} s)"
         except httpx.HTTPError as exc:
@@ -156,7 +160,7 @@ class NudgeClient:
             return []
         return answer
 
-    def _get_within(self, timeout: float, path: str, params: Any) -> httpx.Response:
+    def _get_within(self, path: str, params: Any, *, timeout: float) -> httpx.Response:
         """GET `path`, the whole answer read within `timeout`: httpx's own timeout bounds
         each network step, so an answer that trickles in would hold the caller longer."""
         deadline = time.monotonic() + timeout
@@ -180,7 +184,7 @@ class NudgeClient:
             "POST", path, body=checks.json_bytes("the event", {"type": type}), idempotent=False
         )
 
-    def mint_client_token(
+    def mint_client_token(  # noqa: PLR0917 the SDK's public signature (sdk/python/README.md)
         self,
         account_id: str,
         user_id: str | None = None,
@@ -207,7 +211,7 @@ class NudgeClient:
                 error = exc
             if attempt >= policy.max_retries or not proto.may_retry(error, idempotent=idempotent):
                 raise error
-            delay = proto.backoff(policy, attempt, error)
+            delay = proto.backoff(policy, attempt, error=error)
             if delay > self._config.timeout:  # a long Retry-After: the caller is waiting
                 raise error
             time.sleep(delay)
@@ -230,7 +234,7 @@ class NudgeClient:
     def __enter__(self) -> NudgeClient:
         return self
 
-    def __exit__(
+    def __exit__(  # noqa: PLR0917 the context manager protocol
         self,
         exc_type: type[BaseException] | None,
         exc: BaseException | None,
@@ -372,11 +376,11 @@ class _Sender:
                     taken: list[UsageEvent] = []
                     if stop:
                         closed = NudgeError("the client was closed before they could be sent")
-                        self._delivery.failed(batch, closed, "given up at close")
+                        self._delivery.failed(batch, closed, why="given up at close")
                     else:
                         taken = self._deliver(http, batch)
                     with self._lock:  # batches are sent in queue order: this one starts here
-                        self._ledger.settled(self._finished, batch, taken)
+                        self._ledger.settled(self._finished, batch, taken=taken)
                         self._finished += len(batch)
                         self._progress.notify_all()
                 if stop:

@@ -44,7 +44,7 @@ class NudgeAPIError(NudgeError):
     the answer's Retry-After in seconds, where it sent one.
     """
 
-    def __init__(
+    def __init__(  # noqa: PLR0917 public (nudge_sdk.__all__): NudgeAPIError(status, code, message)
         self,
         status: int,
         code: str,
