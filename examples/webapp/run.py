@@ -70,8 +70,8 @@ def _beside_own_service(args: argparse.Namespace) -> int:
     api_key = env["NUDGE_API_KEYS"].split(",")[0].strip()
     banner = _banner(
         demo_url,
-        nudge_url,
-        "secret key from NUDGE_API_KEYS" if key_given else f"secret key {api_key}",
+        nudge_url=nudge_url,
+        note="secret key from NUDGE_API_KEYS" if key_given else f"secret key {api_key}",
     )
     # Its own session: a Ctrl-C in the terminal reaches only this script, which then
     # stops the service exactly once (a second SIGINT would make uvicorn skip its shutdown).
@@ -116,11 +116,11 @@ def _beside_running_service(args: argparse.Namespace) -> int:
         nudge_url=nudge_url,
         api_key=api_key,
         signing_secret=signing_secret,
-        banner=_banner(demo_url, nudge_url, note),
+        banner=_banner(demo_url, nudge_url=nudge_url, note=note),
     )
 
 
-def _banner(demo_url: str, nudge_url: str, note: str) -> str:
+def _banner(demo_url: str, *, nudge_url: str, note: str) -> str:
     return (
         f"\nPlotline, the Nudge demo, is ready: {demo_url}\n"
         f"  Nudge service: {nudge_url} (API docs at {nudge_url}/docs), {note}\n"

@@ -95,14 +95,14 @@ class Plotline:
         """The signed-in user's view: workspace, team, dashboards, usage, a Nudge token."""
         calls: list[str] = []
         workspace, member = await self._signed_in(request, calls)
-        response = JSONResponse(await self._view(workspace, member, calls, token=True))
-        self._remember(response, workspace, member)
+        response = JSONResponse(await self._view(workspace, member, calls=calls, token=True))
+        self._remember(response, workspace=workspace, member=member)
         return response
 
     async def invite(self, request: Request) -> Response:
         calls: list[str] = []
         workspace, member = await self._signed_in(request, calls, create=False)
-        seats = await self._limit(workspace, "seats", calls)
+        seats = await self._limit(workspace, "seats", calls=calls)
         if seats is not None and len(workspace.members) >= seats:
             raise UserError(
                 409,
@@ -113,13 +113,13 @@ class Plotline:
         if person is None:
             raise UserError(409, "This demo has run out of people to invite.")
         workspace.members.append(person)
-        await self._report(workspace, "seats", len(workspace.members), calls)
-        return JSONResponse(await self._view(workspace, member, calls))
+        await self._report(workspace, "seats", level=len(workspace.members), calls=calls)
+        return JSONResponse(await self._view(workspace, member, calls=calls))
 
     async def add_dashboard(self, request: Request) -> Response:
         calls: list[str] = []
         workspace, member = await self._signed_in(request, calls, create=False)
-        dashboards = await self._limit(workspace, "dashboards", calls)
+        dashboards = await self._limit(workspace, "dashboards", calls=calls)
         if dashboards is not None and len(workspace.dashboards) >= dashboards:
             raise UserError(
                 409,
@@ -127,8 +127,8 @@ class Plotline:
                 "Upgrade to add more.",
             )
         workspace.dashboards.append(workspace.next_dashboard())
-        await self._report(workspace, "dashboards", len(workspace.dashboards), calls)
-        return JSONResponse(await self._view(workspace, member, calls))
+        await self._report(workspace, "dashboards", level=len(workspace.dashboards), calls=calls)
+        return JSONResponse(await self._view(workspace, member, calls=calls))
 
     async def change_plan(self, request: Request) -> Response:
         """The upgrade: the product's billing succeeded, so tell Nudge the new plan."""
@@ -149,7 +149,7 @@ class Plotline:
             ) from exc
         calls.append(f'set_plan("{workspace.account_id}", "{plan}")')
         workspace.plan = plan
-        return JSONResponse(await self._view(workspace, member, calls))
+        return JSONResponse(await self._view(workspace, member, calls=calls))
 
     async def switch_user(self, request: Request) -> Response:
         """Sign in as another member of the workspace: dismissals are per user."""
@@ -159,22 +159,22 @@ class Plotline:
         member = workspace.member(str(body.get("user_id")))
         if member is None:
             raise UserError(422, f"{body.get('user_id')!r} is not a member of this workspace")
-        response = JSONResponse(await self._view(workspace, member, calls, token=True))
-        self._remember(response, workspace, member)
+        response = JSONResponse(await self._view(workspace, member, calls=calls, token=True))
+        self._remember(response, workspace=workspace, member=member)
         return response
 
     async def client_token(self, request: Request) -> Response:
         """A fresh client token for the JS SDK's getToken (it asks again on a 401)."""
         workspace, member = await self._signed_in(request, [], create=False)
-        return JSONResponse({"token": self._token(workspace, member, [])})
+        return JSONResponse({"token": self._token(workspace, member, calls=[])})
 
     async def reset(self, request: Request) -> Response:
         """Start over on a new workspace (a new Nudge account: no usage, no dismissals)."""
         calls: list[str] = []
         workspace = await self._new_workspace(calls)
         owner = workspace.members[0]
-        response = JSONResponse(await self._view(workspace, owner, calls, token=True))
-        self._remember(response, workspace, owner)
+        response = JSONResponse(await self._view(workspace, owner, calls=calls, token=True))
+        self._remember(response, workspace=workspace, member=owner)
         return response
 
     # --- helpers ------------------------------------------------------------------------
@@ -198,11 +198,11 @@ class Plotline:
         except NudgeError as exc:  # the product works without Nudge; prompts just stay away
             logger.warning("set_plan(%s) failed: %s", workspace.account_id, exc)
             calls.append(f'set_plan("{workspace.account_id}", "free") → {type(exc).__name__}')
-        await self._report(workspace, "seats", len(workspace.members), calls)
+        await self._report(workspace, "seats", level=len(workspace.members), calls=calls)
         return workspace
 
     async def _report(
-        self, workspace: Workspace, metric: str, level: int, calls: list[str]
+        self, workspace: Workspace, metric: str, *, level: int, calls: list[str]
     ) -> None:
         # `set` a gauge to the level the product knows: a resend can never drift it.
         self.nudge.track(workspace.account_id, metric, level, op="set")
@@ -217,7 +217,7 @@ class Plotline:
             else "flush(): not all delivered (queued, or dropped: see the log)"
         )
 
-    async def _limit(self, workspace: Workspace, metric: str, calls: list[str]) -> float | None:
+    async def _limit(self, workspace: Workspace, metric: str, *, calls: list[str]) -> float | None:
         """The plan's limit on `metric` as Nudge knows it; None if unlimited or unknown."""
         try:
             account = await self.nudge.get_account(workspace.account_id)
@@ -230,7 +230,7 @@ class Plotline:
         return None if usage is None or usage.limit is None else float(usage.limit)
 
     async def _view(
-        self, workspace: Workspace, member: Member, calls: list[str], *, token: bool = False
+        self, workspace: Workspace, member: Member, *, calls: list[str], token: bool = False
     ) -> dict[str, Any]:
         usage: dict[str, Any] | None = None
         try:
@@ -257,10 +257,10 @@ class Plotline:
             "backend_calls": calls,
         }
         if token:
-            view["nudge"]["token"] = self._token(workspace, member, calls)
+            view["nudge"]["token"] = self._token(workspace, member, calls=calls)
         return view
 
-    def _token(self, workspace: Workspace, member: Member, calls: list[str]) -> str:
+    def _token(self, workspace: Workspace, member: Member, *, calls: list[str]) -> str:
         calls.append(
             f'mint_client_token("{workspace.account_id}", user_id="{member.user_id}", ttl=15 min)'
         )
@@ -269,7 +269,7 @@ class Plotline:
         )
 
     @staticmethod
-    def _remember(response: Response, workspace: Workspace, member: Member) -> None:
+    def _remember(response: Response, *, workspace: Workspace, member: Member) -> None:
         response.set_cookie(WORKSPACE_COOKIE, workspace.account_id, httponly=True, samesite="lax")
         response.set_cookie(USER_COOKIE, member.user_id, httponly=True, samesite="lax")
 
@@ -323,20 +323,20 @@ def create_app(config: DemoConfig) -> Starlette:
         async with nudge:  # starts the sender; on the way out, sends what track() still holds
             yield
 
-    def api(path: str, handler: Callable[[Request], Awaitable[Response]], method: str) -> Route:
+    def api(path: str, handler: Callable[[Request], Awaitable[Response]], *, method: str) -> Route:
         return Route(path, _handled(handler), methods=[method])
 
     routes = [
         Route("/", plotline.index),
         Route("/billing/upgrade", plotline.upgrade_page),
         Route("/sdk/nudge.js", plotline.js_sdk),
-        api("/api/session", plotline.session, "GET"),
-        api("/api/members", plotline.invite, "POST"),
-        api("/api/dashboards", plotline.add_dashboard, "POST"),
-        api("/api/plan", plotline.change_plan, "POST"),
-        api("/api/user", plotline.switch_user, "POST"),
-        api("/api/nudge-token", plotline.client_token, "POST"),
-        api("/api/reset", plotline.reset, "POST"),
+        api("/api/session", plotline.session, method="GET"),
+        api("/api/members", plotline.invite, method="POST"),
+        api("/api/dashboards", plotline.add_dashboard, method="POST"),
+        api("/api/plan", plotline.change_plan, method="POST"),
+        api("/api/user", plotline.switch_user, method="POST"),
+        api("/api/nudge-token", plotline.client_token, method="POST"),
+        api("/api/reset", plotline.reset, method="POST"),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
     return Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(NoStore)])
@@ -348,7 +348,7 @@ class NoStore:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:  # noqa: PLR0917 ASGI's signature
         async def send_no_store(message: Message) -> None:
             if message["type"] == "http.response.start":
                 MutableHeaders(scope=message)["Cache-Control"] = "no-store"
